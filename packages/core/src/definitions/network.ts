@@ -1,0 +1,32 @@
+import { attr } from '../attributes/attribute.js';
+import { defineResource, NAME_MAX_LEN, type CreateBody, type ResourceOf, type UpdateBody } from '../resources/define-resource.js';
+import { STATUSES } from './constants.js';
+
+/** Networks (`/v2.0/networks`), with the attributes of the extensions that extend them. */
+export const network = defineResource({
+  name: 'network',
+  collection: 'networks',
+  core: true,
+  initialRevision: 1,
+  attributes: {
+    name: attr.string(NAME_MAX_LEN).post().put().default('').sortable(),
+    subnets: attr.json<string[]>().computed(),
+    admin_state_up: attr.boolean().post().put().default(true).sortable(),
+    status: attr.enum(STATUSES).sortable(),
+    shared: attr.boolean().post().put().default(false).filterable().policy(),
+    mtu: attr.integer({ min: 0 }).post().put().optional().sortable().policy().ext('net-mtu'),
+    'router:external': attr.boolean().post().put().default(false).filterable().policy().ext('external-net'),
+    'provider:network_type': attr.string(32).nullable().post().put().optional().filterable().policy().ext('provider'),
+    'provider:physical_network': attr.string(64).nullable().post().put().optional().filterable().policy().ext('provider'),
+    'provider:segmentation_id': attr.integer().nullable().post().put().optional().filterable().policy().ext('provider'),
+    port_security_enabled: attr.boolean().post().put().default(true).policy().ext('port-security'),
+    l2_adjacency: attr.boolean().computed().ext('l2_adjacency'),
+  },
+});
+
+/** A network as the API returns it. */
+export type Network = ResourceOf<typeof network>;
+/** A validated network POST body. */
+export type NetworkCreate = CreateBody<typeof network>;
+/** A validated network PUT body. */
+export type NetworkUpdate = UpdateBody<typeof network>;

@@ -1,0 +1,87 @@
+import type { OptionGroup } from '../config/options.js';
+import type { ExtensionDefinition } from '../extensions/define-extension.js';
+import type { QuotaResource } from '../quotas/quota-engine.js';
+import type { AnyResourceTable } from '../resources/resource-table.js';
+import type { Runtime } from '../runtime.js';
+
+/** Neutron's plugin types (neutron_lib.plugins.constants); one loaded plugin per type. */
+export type ServiceType =
+  | 'CORE'
+  | 'L3_ROUTER_NAT'
+  | 'METERING'
+  | 'FIREWALL'
+  | 'VPN'
+  | 'LOADBALANCER'
+  | (string & {});
+
+/** Marks plugin descriptors so the loader recognises them across copies of the core. */
+export const PLUGIN_BRAND = Symbol.for('nucleon.plugin');
+/** The descriptor format version; bumped when its shape changes incompatibly. */
+export const PLUGIN_API_VERSION = 1;
+
+/** A plugin instance: the object whose methods serve its resources. */
+export type PluginInstance = object;
+
+/** What a plugin package declares; see {@link definePlugin}. */
+export interface PluginOptions<I extends PluginInstance = PluginInstance> {
+  /** Short name, e.g. `l3-greee`. */
+  readonly name: string;
+  /** Service type; `CORE` for the core plugin. */
+  readonly type: ServiceType;
+  /** One line for operators (Neutron's `get_plugin_description`). */
+  readonly description: string;
+  /** Semver range of `@nucleon/core` the plugin works with, e.g. `^0.1.0`. */
+  readonly coreVersion: string;
+  /** Extension aliases served when this plugin is loaded (Neutron's `supported_extension_aliases`). */
+  readonly supportedExtensionAliases?: readonly string[];
+  /** Extensions this package defines (beyond those the core defines). */
+  readonly extensions?: readonly ExtensionDefinition[];
+  /** Resources whose API this plugin serves, bound to its tables. */
+  readonly resources?: readonly AnyResourceTable[];
+  /** Folder of the plugin's drizzle-kit migrations. */
+  readonly migrations?: URL;
+  /** Config options the plugin reads, validated at start. */
+  readonly options?: readonly OptionGroup[];
+  /** Resources counted by quotas (`network`, `port`, …). */
+  readonly quotas?: readonly QuotaResource[];
+  /** Service types that must be loaded too (their migrations run first). */
+  readonly requires?: readonly ServiceType[];
+  /** Builds the plugin instance once the runtime (database, events, config) is ready. */
+  readonly create: (runtime: Runtime) => I | Promise<I>;
+}
+
+/** A plugin descriptor: a package's default export. */
+export interface PluginDefinition<I extends PluginInstance = PluginInstance> extends Required<Omit<PluginOptions<I>, 'migrations'>> {
+  readonly [PLUGIN_BRAND]: number;
+  readonly migrations: URL | undefined;
+}
+
+/**
+ * Declares a plugin. The result is the default export of a plugin package:
+ *
+ * ```ts
+ * export default definePlugin({
+ *   name: 'l3-greee', type: 'L3_ROUTER_NAT', description: '…', coreVersion: '^0.1.0',
+ *   ...,
+ *   create: (runtime) => new GreeePlugin(runtime),
+ * });
+ * ```
+ */
+export function definePlugin<I extends PluginInstance>(options: PluginOptions<I>): PluginDefinition<I> {
+  return {
+    supportedExtensionAliases: [],
+    extensions: [],
+    resources: [],
+    options: [],
+    quotas: [],
+    requires: [],
+    ...options,
+    migrations: options.migrations,
+    [PLUGIN_BRAND]: PLUGIN_API_VERSION,
+  };
+}
+
+/** True when `value` is a plugin descriptor made by `definePlugin` (of any core copy). */
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_BRAND] !== undefined;
+}
