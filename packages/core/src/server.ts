@@ -17,6 +17,8 @@ export interface ServerParts {
   readonly log: Logger;
   /** An already open database (tests); otherwise `[database] connection` is opened. */
   readonly database?: DatabaseHandle;
+  /** Apply pending migrations first; defaults to `[database] auto_migrate`. */
+  readonly migrate?: boolean;
 }
 
 /** A server ready to listen: its HTTP app, runtime and database. */
@@ -46,7 +48,9 @@ export async function createServer(parts: ServerParts): Promise<NucleonServer> {
   const database =
     parts.database ?? (await openDatabase(options.database.connection, { maxPoolSize: options.database.max_pool_size }));
   try {
-    if (options.database.auto_migrate) await migrate(database.db, migrationSources(parts.core, parts.services), parts.log);
+    if (parts.migrate ?? options.database.auto_migrate) {
+      await migrate(database.db, migrationSources(parts.core, parts.services), parts.log);
+    }
     const runtime = await Runtime.create({
       config: parts.config,
       core: parts.core,

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * nucleon-server — the neutron-server equivalent.
+ *
+ *   nucleon-server --config-file etc/neutron.conf [--config-file more.conf]   serve the API
+ *   nucleon-server db upgrade --config-file etc/neutron.conf                  apply migrations
+ */
+import { parseArgs } from 'node:util';
+import { Config, ConfigError, coreOptions, StartupError } from '@nucleon/core';
+import { pino } from 'pino';
+import { serve, upgradeDatabase } from './serve.js';
+
+const USAGE = `usage: nucleon-server [db upgrade] --config-file FILE [--config-file FILE ...]`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: { 'config-file': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const command = positionals.join(' ');
+  if (command !== '' && command !== 'db upgrade') throw new StartupError([`unknown command '${command}'`, USAGE]);
+  const files = values['config-file'] ?? [];
+  if (files.length === 0) throw new StartupError(['no --config-file given', USAGE]);
+  const config = await Config.load(files);
+  const debug = config.check(coreOptions).length === 0 && config.get(coreOptions).DEFAULT.debug;
+  const log = pino({ level: debug ? 'debug' : 'info', base: { pid: process.pid }, name: 'nucleon-server' });
+  if (command === 'db upgrade') {
+    const applied = await upgradeDatabase(config, log);
+    log.info({ applied }, 'database is up to date');
+    return;
+  }
+  await serve(config, log);
+}
+
+main().catch((error: unknown) => {
+  // Operator mistakes are reported as one readable message, without a stack trace.
+  if (error instanceof StartupError) process.stderr.write(`${error.message}\n`);
+  else if (error instanceof ConfigError) process.stderr.write(`Nucleon cannot start: bad configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  else if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+  } else if (error instanceof Error && /ECONNREFUSED|EADDRINUSE|EACCES|password authentication|does not exist/.test(error.message)) {
+    process.stderr.write(`Nucleon cannot start: ${error.message}\n`);
+  } else {
+    process.stderr.write(`Nucleon failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

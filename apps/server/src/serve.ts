@@ -1,0 +1,129 @@
+import cluster from 'node:cluster';
+import {
+  Config,
+  coreOptions,
+  createServer,
+  migrate,
+  migrationSources,
+  openDatabase,
+  parseConnection,
+  type LoadedPlugin,
+  type NucleonServer,
+} from '@nucleon/core';
+import type { Logger } from 'pino';
+import { resolvePlugins } from './plugins.js';
+
+function describe(plugin: LoadedPlugin) {
+  return {
+    package: plugin.packageName,
+    version: plugin.version,
+    type: plugin.definition.type,
+    description: plugin.definition.description,
+  };
+}
+
+/** Applies pending migrations of the configured plugins (`nucleon-server db upgrade`). */
+export async function upgradeDatabase(config: Config, log: Logger): Promise<number> {
+  const { core, services } = await resolvePlugins(config);
+  const options = config.get(coreOptions).database;
+  const database = await openDatabase(options.connection, { maxPoolSize: 1 });
+  try {
+    return await migrate(database.db, migrationSources(core, services), log);
+  } finally {
+    await database.close();
+  }
+}
+
+async function startOne(
+  config: Config,
+  core: LoadedPlugin,
+  services: LoadedPlugin[],
+  log: Logger,
+  migrateAtStart: boolean,
+): Promise<NucleonServer> {
+  const server = await createServer({ config, core, services, log, migrate: migrateAtStart });
+  const { bind_host, bind_port } = config.get(coreOptions).DEFAULT;
+  await server.app.listen({ host: bind_host, port: bind_port });
+  return server;
+}
+
+/** Stops cleanly on SIGTERM/SIGINT: no new requests, in-flight ones finish, database closed. */
+function stopOn(signals: readonly NodeJS.Signals[], stop: () => Promise<void>, log: Logger): void {
+  let stopping = false;
+  for (const signal of signals) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+/**
+ * Runs the API server: checks configuration and plugins, logs what is loaded, applies
+ * migrations, then serves — in this process, or in `api_workers` processes when the database
+ * is PostgreSQL (PGlite lives in one process).
+ */
+export async function serve(config: Config, log: Logger): Promise<void> {
+  const { core, services } = await resolvePlugins(config);
+  const options = config.get(coreOptions);
+  let workers = options.DEFAULT.api_workers;
+  const engine = parseConnection(options.database.connection).engine;
+  if (workers > 1 && engine === 'pglite') {
+    log.warn({ api_workers: workers }, 'api_workers > 1 needs PostgreSQL; PGlite serves from one process');
+    workers = 1;
+  }
+
+  if (cluster.isPrimary) {
+    for (const plugin of [core, ...services]) log.info(describe(plugin), 'plugin loaded');
+  }
+  if (workers === 1) {
+    const server = await startOne(config, core, services, log, options.database.auto_migrate);
+    log.info({ address: `http://${options.DEFAULT.bind_host}:${options.DEFAULT.bind_port}`, database: server.database.location }, 'listening');
+    stopOn(['SIGTERM', 'SIGINT'], () => server.close(), log);
+    return;
+  }
+
+  if (cluster.isPrimary) {
+    if (options.database.auto_migrate) await upgradeDatabase(config, log);
+    const children = Array.from({ length: workers }, () => cluster.fork());
+    let exiting = false;
+    cluster.on('exit', (worker, code) => {
+      if (!exiting) {
+        log.error({ pid: worker.process.pid, code }, 'API worker died; stopping');
+        exiting = true;
+        for (const child of children) child.kill('SIGTERM');
+        process.exitCode = 1;
+      }
+    });
+    stopOn(
+      ['SIGTERM', 'SIGINT'],
+      async () => {
+        exiting = true;
+        await Promise.all(
+          children.map(
+            (child) =>
+              new Promise<void>((resolve) => {
+                if (child.isDead()) return resolve();
+                child.once('exit', () => resolve());
+                child.kill('SIGTERM');
+              }),
+          ),
+        );
+      },
+      log,
+    );
+    log.info({ workers, address: `http://${options.DEFAULT.bind_host}:${options.DEFAULT.bind_port}` }, 'listening');
+    return;
+  }
+  // A worker: the primary applied the migrations.
+  const server = await startOne(config, core, services, log, false);
+  stopOn(['SIGTERM', 'SIGINT'], () => server.close(), log);
+}
