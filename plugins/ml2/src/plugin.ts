@@ -24,7 +24,7 @@ import { NetworkService, networksTable } from './networks/networks.js';
 import { TypeManager } from './networks/segments.js';
 import { ml2Options } from './options.js';
 import { PortService, portsTable } from './ports/ports.js';
-import { SecurityGroupService, securityGroupRulesTable, securityGroupsTable } from './security-groups/security-groups.js';
+import { SecurityGroupService } from './security-groups/security-groups.js';
 import { subnets } from './subnets/schema.js';
 import { SubnetService, subnetsTable } from './subnets/subnets.js';
 

@@ -30,3 +30,9 @@ export type Network = ResourceOf<typeof network>;
 export type NetworkCreate = CreateBody<typeof network>;
 /** A validated network PUT body. */
 export type NetworkUpdate = UpdateBody<typeof network>;
+
+declare module '../events/registry.js' {
+  interface EventResources {
+    network: Network;
+  }
+}

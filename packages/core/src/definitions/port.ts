@@ -145,3 +145,9 @@ export type PortCreate = CreateBody<typeof port>;
 export type PortUpdate = UpdateBody<typeof port>;
 /** A `fixed_ips` entry of a request. */
 export type { FixedIpRequest };
+
+declare module '../events/registry.js' {
+  interface EventResources {
+    port: Port;
+  }
+}

@@ -124,3 +124,10 @@ export type SecurityGroupCreate = CreateBody<typeof securityGroup>;
 export type SecurityGroupRule = ResourceOf<typeof securityGroupRule>;
 /** A validated security group rule POST body. */
 export type SecurityGroupRuleCreate = CreateBody<typeof securityGroupRule>;
+
+declare module '../events/registry.js' {
+  interface EventResources {
+    security_group: SecurityGroup;
+    security_group_rule: SecurityGroupRule;
+  }
+}

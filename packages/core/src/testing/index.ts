@@ -198,7 +198,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         headers: { 'content-type': 'application/json', ...headers },
         ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       try {
         parsed = response.body === '' ? undefined : JSON.parse(response.body);
       } catch {

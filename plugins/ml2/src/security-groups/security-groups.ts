@@ -84,6 +84,10 @@ export const securityGroupRulesTable = bindTable(securityGroupRule, securityGrou
 
 /** Security groups with their rules embedded. */
 export const securityGroupsTable = bindTable(securityGroup, securityGroups, {
+  // Listing groups shows a project its default group, created on first use as Neutron does.
+  beforeList: async (ctx) => {
+    if (ctx.projectId) await ensureDefaultSecurityGroup(ctx, ctx.projectId);
+  },
   computed: {
     security_group_rules: (t) =>
       sql`coalesce((select json_agg(${securityGroupRulesTable.jsonOf()} order by ${securityGroupRules.created_at}, ${securityGroupRules.id})
@@ -103,52 +107,80 @@ function isAnyPrefix(prefix: string | null): boolean {
   return prefix === null || prefix === '0.0.0.0/0' || prefix === '::/0';
 }
 
+async function insertRule(
+  ctx: Context,
+  groupId: string,
+  projectId: string,
+  rule: Partial<SecurityGroupRuleCreate> & Pick<SecurityGroupRuleCreate, 'direction' | 'ethertype'>,
+): Promise<string> {
+  const prefix = rule.remote_ip_prefix ?? null;
+  const cidr = prefix ? parseCidr(prefix) : undefined;
+  return securityGroupRulesTable.insert(ctx, {
+    project_id: projectId,
+    security_group_id: groupId,
+    direction: rule.direction,
+    ethertype: rule.ethertype,
+    protocol: rule.protocol ?? null,
+    port_range_min: rule.port_range_min ?? null,
+    port_range_max: rule.port_range_max ?? null,
+    remote_ip_prefix: prefix,
+    normalized_cidr: cidr ? cidr.text : null,
+    remote_group_id: rule.remote_group_id ?? null,
+    description: rule.description ?? '',
+  });
+}
+
+/**
+ * The id of a project's default security group, creating it (with Neutron's four default
+ * rules) on first use. Concurrent first uses create it once: the claim row is taken first.
+ */
+export async function ensureDefaultSecurityGroup(ctx: Context, projectId: string): Promise<string> {
+  return ctx.transaction(async () => {
+    const [existing] = await ctx.db
+      .select({ id: defaultSecurityGroups.securityGroupId })
+      .from(defaultSecurityGroups)
+      .where(eq(defaultSecurityGroups.projectId, projectId));
+    if (existing) return existing.id;
+    const id = randomUUID();
+    const claimed = await ctx.db
+      .insert(defaultSecurityGroups)
+      .values({ projectId, securityGroupId: id })
+      .onConflictDoNothing()
+      .returning({ id: defaultSecurityGroups.securityGroupId });
+    if (claimed.length === 0) {
+      const [winner] = await ctx.db
+        .select({ id: defaultSecurityGroups.securityGroupId })
+        .from(defaultSecurityGroups)
+        .where(eq(defaultSecurityGroups.projectId, projectId));
+      return winner!.id;
+    }
+    const admin = ctx.elevated();
+    await resourceChange(admin, { resource: 'security_group', action: 'create', id }, async () => {
+      await securityGroupsTable.insert(admin, {
+        id,
+        project_id: projectId,
+        name: 'default',
+        description: 'Default security group',
+        stateful: true,
+      });
+      for (const ethertype of ['IPv4', 'IPv6'] as const) {
+        await insertRule(admin, id, projectId, { direction: 'ingress', ethertype, remote_group_id: id });
+        await insertRule(admin, id, projectId, { direction: 'egress', ethertype });
+      }
+      return securityGroupsTable.get(admin, id);
+    });
+    return id;
+  });
+}
+
 /**
  * Security groups and their rules: each project's default group (created once, on first use),
  * Neutron's rule validation and duplicate detection, and the in-use checks.
  */
 export class SecurityGroupService {
-  /**
-   * The id of a project's default security group, creating it (with Neutron's four default
-   * rules) on first use. Concurrent first uses create it once: the claim row is taken first.
-   */
-  async ensureDefault(ctx: Context, projectId: string): Promise<string> {
-    return ctx.transaction(async () => {
-      const [existing] = await ctx.db
-        .select({ id: defaultSecurityGroups.securityGroupId })
-        .from(defaultSecurityGroups)
-        .where(eq(defaultSecurityGroups.projectId, projectId));
-      if (existing) return existing.id;
-      const id = randomUUID();
-      const claimed = await ctx.db
-        .insert(defaultSecurityGroups)
-        .values({ projectId, securityGroupId: id })
-        .onConflictDoNothing()
-        .returning({ id: defaultSecurityGroups.securityGroupId });
-      if (claimed.length === 0) {
-        const [winner] = await ctx.db
-          .select({ id: defaultSecurityGroups.securityGroupId })
-          .from(defaultSecurityGroups)
-          .where(eq(defaultSecurityGroups.projectId, projectId));
-        return winner!.id;
-      }
-      const admin = ctx.elevated();
-      await resourceChange(admin, { resource: 'security_group', action: 'create', id }, async () => {
-        await securityGroupsTable.insert(admin, {
-          id,
-          project_id: projectId,
-          name: 'default',
-          description: 'Default security group',
-          stateful: true,
-        });
-        for (const ethertype of ['IPv4', 'IPv6'] as const) {
-          await this.insertRule(admin, id, projectId, { direction: 'ingress', ethertype, remote_group_id: id });
-          await this.insertRule(admin, id, projectId, { direction: 'egress', ethertype });
-        }
-        return securityGroupsTable.get(admin, id);
-      });
-      return id;
-    });
+  /** The id of a project's default security group, created on first use. */
+  ensureDefault(ctx: Context, projectId: string): Promise<string> {
+    return ensureDefaultSecurityGroup(ctx, projectId);
   }
 
   async create(ctx: Context, body: SecurityGroupCreate): Promise<SecurityGroup> {
@@ -161,7 +193,7 @@ export class SecurityGroupService {
         description: body.description,
         stateful: body.stateful,
       });
-      for (const ethertype of ['IPv4', 'IPv6'] as const) await this.insertRule(ctx, id, projectId, { direction: 'egress', ethertype });
+      for (const ethertype of ['IPv4', 'IPv6'] as const) await insertRule(ctx, id, projectId, { direction: 'egress', ethertype });
       return securityGroupsTable.get(ctx, id);
     });
   }
@@ -223,7 +255,7 @@ export class SecurityGroupService {
       await securityGroupsTable.lockAndCheckRevision(ctx, group.id);
       const duplicate = await this.findDuplicate(ctx, rule);
       if (duplicate) throw SecurityGroupRuleExists({ rule_id: duplicate });
-      const id = await this.insertRule(ctx, group.id, body.project_id!, rule);
+      const id = await insertRule(ctx, group.id, body.project_id!, rule);
       await securityGroupsTable.bumpRevision(ctx, group.id);
       return securityGroupRulesTable.get(ctx, id);
     });
@@ -235,29 +267,6 @@ export class SecurityGroupService {
       await securityGroupRulesTable.delete(ctx, id);
       await securityGroupsTable.bumpRevision(ctx, original.security_group_id);
       return undefined;
-    });
-  }
-
-  private async insertRule(
-    ctx: Context,
-    groupId: string,
-    projectId: string,
-    rule: Partial<SecurityGroupRuleCreate> & Pick<SecurityGroupRuleCreate, 'direction' | 'ethertype'>,
-  ): Promise<string> {
-    const prefix = rule.remote_ip_prefix ?? null;
-    const cidr = prefix ? parseCidr(prefix) : undefined;
-    return securityGroupRulesTable.insert(ctx, {
-      project_id: projectId,
-      security_group_id: groupId,
-      direction: rule.direction,
-      ethertype: rule.ethertype,
-      protocol: rule.protocol ?? null,
-      port_range_min: rule.port_range_min ?? null,
-      port_range_max: rule.port_range_max ?? null,
-      remote_ip_prefix: prefix,
-      normalized_cidr: cidr ? cidr.text : null,
-      remote_group_id: rule.remote_group_id ?? null,
-      description: rule.description ?? '',
     });
   }
 
