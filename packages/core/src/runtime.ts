@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AttributeSpec } from './attributes/attribute.js';
 import type { Config } from './config/config.js';
@@ -206,7 +207,8 @@ export class Runtime {
         const attributes: ServedAttribute[] = [];
         for (const [name, { spec }] of Object.entries(definition.attributes)) {
           if (spec.extension && !this.extensions.isEnabled(spec.extension)) continue;
-          attributes.push({ name, spec, select: table.selectFor(name, spec) });
+          // Hidden attributes are accepted in requests but never rendered.
+          attributes.push({ name, spec, select: spec.visible ? table.selectFor(name, spec) : sql`null` });
         }
         for (const ext of this.extensions.enabled()) {
           for (const name of Object.keys(ext.attributes[definition.name] ?? {})) {
@@ -234,7 +236,7 @@ export class Runtime {
     if (!served) {
       served = Object.entries(table.resource.attributes)
         .filter(([, { spec }]) => !spec.extension || this.extensions.isEnabled(spec.extension))
-        .map(([name, { spec }]) => ({ name, spec, select: table.selectFor(name, spec) }));
+        .map(([name, { spec }]) => ({ name, spec, select: spec.visible ? table.selectFor(name, spec) : sql`null` }));
       this.servedByTable.set(table, served);
     }
     return served;

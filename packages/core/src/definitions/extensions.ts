@@ -10,7 +10,7 @@ export const coreExtensions: readonly ExtensionDefinition[] = [
   defineExtension({
     alias: 'quotas',
     name: 'Quota management support',
-    description: 'Expose functions for quotas management',
+    description: 'Expose functions for quotas management per project',
     updated: '2012-07-29T10:00:00-00:00',
   }),
   defineExtension({

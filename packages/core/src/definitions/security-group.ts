@@ -23,8 +23,8 @@ export const SecurityGroupRuleInvalidEtherType = defineError(
 );
 export const InvalidCIDR = defineError('InvalidCIDR', 400, 'Invalid CIDR {input} given as IP prefix.');
 
-/** Protocol names as Neutron lists them in its error message (None first). */
-const PROTOCOL_VALUES: readonly (string | null)[] = [null, ...Object.keys(IP_PROTOCOL_MAP).sort((a, b) => (a < b ? -1 : 1))];
+/** Protocol names as Neutron lists them in its error message: None, then its protocol map's order (not sorted). */
+const PROTOCOL_VALUES: readonly (string | null)[] = [null, ...Object.keys(IP_PROTOCOL_MAP)];
 
 /** `convert_protocol`: a known name (lower-cased) or a number 0..255 (as a string); `any` is none. */
 const convertProtocol: Converter = (value) => {

@@ -63,6 +63,11 @@ export interface TestServer {
 /** Which database engine the test suite runs on. */
 export const testDatabaseUrl: string | undefined = process.env.NUCLEON_TEST_DATABASE_URL || undefined;
 
+// CI's PostgreSQL run sets NUCLEON_REQUIRE_POSTGRES so a lost URL cannot silently fall back to PGlite.
+if (process.env.NUCLEON_REQUIRE_POSTGRES && !testDatabaseUrl) {
+  throw new Error('NUCLEON_REQUIRE_POSTGRES is set but NUCLEON_TEST_DATABASE_URL is not: refusing to run the suite on PGlite');
+}
+
 function asLoaded(definition: PluginDefinition): LoadedPlugin {
   return { definition, packageName: `@nucleon/${definition.name}`, version: '0.0.0-test' };
 }
