@@ -12,6 +12,14 @@ import { serve, upgradeDatabase } from './serve.js';
 
 const USAGE = `usage: nucleon-server [db upgrade] --config-file FILE [--config-file FILE ...]`;
 
+/**
+ * Failures that come from the environment the configuration points at (a port in use, an
+ * address not on this host, an unreachable or misconfigured PostgreSQL): the operator's to fix,
+ * so they get the message alone, as configuration errors do.
+ */
+const OPERATOR_ERRORS =
+  /ECONNREFUSED|EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|password authentication|pg_hba\.conf|does not exist/;
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     options: { 'config-file': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
@@ -27,7 +35,9 @@ async function main(): Promise<void> {
   if (files.length === 0) throw new StartupError(['no --config-file given', USAGE]);
   const config = await Config.load(files);
   const debug = config.check(coreOptions).length === 0 && config.get(coreOptions).DEFAULT.debug;
-  const log = pino({ level: debug ? 'debug' : 'info', base: { pid: process.pid }, name: 'nucleon-server' });
+  // NUCLEON_LOG_LEVEL (warn, error…) quiets the per-request info lines, e.g. for benchmarks.
+  const level = debug ? 'debug' : (process.env.NUCLEON_LOG_LEVEL ?? 'info');
+  const log = pino({ level, base: { pid: process.pid }, name: 'nucleon-server' });
   if (command === 'db upgrade') {
     const applied = await upgradeDatabase(config, log);
     log.info({ applied }, 'database is up to date');
@@ -42,7 +52,7 @@ main().catch((error: unknown) => {
   else if (error instanceof ConfigError) process.stderr.write(`Nucleon cannot start: bad configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
   else if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`${error.message}\n${USAGE}\n`);
-  } else if (error instanceof Error && /ECONNREFUSED|EADDRINUSE|EACCES|password authentication|does not exist/.test(error.message)) {
+  } else if (error instanceof Error && OPERATOR_ERRORS.test(error.message)) {
     process.stderr.write(`Nucleon cannot start: ${error.message}\n`);
   } else {
     process.stderr.write(`Nucleon failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -43,7 +43,14 @@ async function startOne(
 ): Promise<NucleonServer> {
   const server = await createServer({ config, core, services, log, migrate: migrateAtStart });
   const { bind_host, bind_port } = config.get(coreOptions).DEFAULT;
-  await server.app.listen({ host: bind_host, port: bind_port });
+  try {
+    await server.app.listen({ host: bind_host, port: bind_port });
+  } catch (error) {
+    // A port in use or an address not on this host: close the database cleanly (PGlite flushes
+    // its folder on close) before the CLI reports the problem and exits.
+    await server.close();
+    throw error;
+  }
   return server;
 }
 
@@ -94,10 +101,13 @@ export async function serve(config: Config, log: Logger): Promise<void> {
   if (cluster.isPrimary) {
     if (options.database.auto_migrate) await upgradeDatabase(config, log);
     const children = Array.from({ length: workers }, () => cluster.fork());
+    // Logged once every worker accepts connections, so "listening" means the port answers.
+    const listening = Promise.all(children.map((child) => new Promise<void>((resolve) => child.once('listening', () => resolve()))));
     let exiting = false;
     cluster.on('exit', (worker, code) => {
       if (!exiting) {
-        log.error({ pid: worker.process.pid, code }, 'API worker died; stopping');
+        // `worker`, not `pid`: pino's base already carries this process's pid, and JSON keys must not repeat.
+        log.error({ worker: worker.process.pid, code }, 'API worker died; stopping');
         exiting = true;
         for (const child of children) child.kill('SIGTERM');
         process.exitCode = 1;
@@ -120,6 +130,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
       },
       log,
     );
+    await listening;
     log.info({ workers, address: `http://${options.DEFAULT.bind_host}:${options.DEFAULT.bind_port}` }, 'listening');
     return;
   }

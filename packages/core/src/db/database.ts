@@ -25,6 +25,11 @@ export interface DatabaseHandle {
 /** The embedded default: PGlite in `./data`. */
 export const DEFAULT_CONNECTION = 'pglite://./data';
 
+/** A connection string safe to print: the password masked. */
+export function maskConnection(connection: string): string {
+  return connection.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
 /**
  * Parses `[database] connection`: `postgresql://…` (also SQLAlchemy's `postgresql+psycopg2://…`
  * that existing neutron.conf files carry), `pglite:///abs/path`, `pglite://./rel/path`, or
@@ -36,11 +41,11 @@ export function parseConnection(connection: string): { engine: Engine; target: s
   if (connection.startsWith('pglite://')) {
     const target = connection.slice('pglite://'.length);
     if (target === 'memory') return { engine: 'pglite', target: 'memory://' };
-    if (target === '') throw new Error(`[database] connection '${connection}' names no folder`);
+    if (target === '') throw new Error(`[database] connection '${maskConnection(connection)}' names no folder`);
     return { engine: 'pglite', target: isAbsolute(target) ? target : resolve(target) };
   }
   throw new Error(
-    `[database] connection '${connection}' is neither a postgresql:// URL nor pglite:///absolute/path or pglite://./relative/path`,
+    `[database] connection '${maskConnection(connection)}' is neither a postgresql:// URL nor pglite:///absolute/path or pglite://./relative/path`,
   );
 }
 
@@ -67,7 +72,7 @@ export async function openDatabase(connection: string, options: { maxPoolSize?: 
   return {
     db: drizzlePg(pool) as unknown as Database,
     engine,
-    location: target.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+    location: maskConnection(target),
     close: () => pool.end(),
   };
 }

@@ -24,7 +24,7 @@ export const VNIC_TYPES = [
   'remote-managed',
 ] as const;
 
-/** IP protocol names Neutron accepts in security group rules, with their numbers. */
+/** IP protocol names Neutron accepts in security group rules, with their numbers, in neutron-lib's order (error messages list them so). */
 export const IP_PROTOCOL_MAP: Readonly<Record<string, number>> = {
   ah: 51,
   dccp: 33,

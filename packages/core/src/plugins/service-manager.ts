@@ -22,7 +22,7 @@ export function checkPluginSet(core: LoadedPlugin | undefined, services: readonl
   const problems: string[] = [];
   if (core && core.definition.type !== 'CORE') {
     problems.push(
-      `core_plugin ${describePlugin(core)} is a ${core.definition.type} plugin, not a core plugin; name it in service_plugins`,
+      `core_plugin ${describePlugin(core)} is not a core plugin (its type is ${core.definition.type}); name it in service_plugins`,
     );
   }
   const byType = new Map<ServiceType, LoadedPlugin[]>();

@@ -224,7 +224,11 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
     const orderBy = sql.join(
       sorts.map((s) => {
         const ascending = (s.direction === 'asc') !== reverse;
-        return sql`${this.column(s.key)} ${sql.raw(ascending ? 'asc nulls first' : 'desc nulls last')}`;
+        const column = this.column(s.key);
+        // NULLs sort first ascending. A NOT NULL column gets the plain order, which means the
+        // same and matches its btree index: pages are then read off the index, not sorted.
+        const direction = column.notNull ? (ascending ? 'asc' : 'desc') : ascending ? 'asc nulls first' : 'desc nulls last';
+        return sql`${column} ${sql.raw(direction)}`;
       }),
       sql`, `,
     );

@@ -146,7 +146,7 @@ export class PortService {
     return resourceChange(ctx, { resource: 'port', action: 'create', request: body }, async () => {
       await this.securityGroups.checkUsable(ctx, groups);
       const hostId = body['binding:host_id'];
-      const id = await this.insertWithMac(ctx, network, body.mac_address ?? undefined, {
+      const { id, mac } = await this.insertWithMac(ctx, network, body.mac_address ?? undefined, {
         project_id: projectId,
         name: body.name,
         description: body.description,
@@ -166,7 +166,8 @@ export class PortService {
         'binding:vif_details': {},
         ip_allocation: body.fixed_ips !== undefined && body.fixed_ips.length === 0 ? 'none' : 'immediate',
       });
-      const facts = await this.facts(ctx, id);
+      // What IPAM needs is what was just inserted: no need to read the row back.
+      const facts: PortFacts = { id, networkId: network.id, macAddress: mac, deviceOwner: body.device_owner };
       await this.ipam.allocate(ctx, facts, await this.subnets.ofNetwork(ctx, network.id), body.fixed_ips as FixedIpRequest[] | undefined);
       if (body.tags && body.tags.length > 0) await addTags(ctx, portsTable, id, body.tags);
       return portsTable.get(ctx, id);
@@ -181,8 +182,13 @@ export class PortService {
     return hostId ? 'binding_failed' : 'unbound';
   }
 
-  /** Inserts the port row with the requested MAC (409 when taken) or a fresh random one. */
-  private async insertWithMac(ctx: Context, network: Network, mac: string | undefined, values: Record<string, unknown>): Promise<string> {
+  /** Inserts the port row with the requested MAC (409 when taken) or a fresh random one; returns its id and MAC. */
+  private async insertWithMac(
+    ctx: Context,
+    network: Network,
+    mac: string | undefined,
+    values: Record<string, unknown>,
+  ): Promise<{ id: string; mac: string }> {
     for (let attempt = 0; attempt < (mac ? 1 : MAC_ATTEMPTS); attempt++) {
       const candidate = mac ?? randomMac(this.baseMac);
       const id = randomUUID();
@@ -193,7 +199,7 @@ export class PortService {
         .returning({ id: ports.id });
       if (inserted.length > 0) {
         ctx.markOnce(`port:${id}`);
-        return id;
+        return { id, mac: candidate };
       }
       if (mac) throw MacAddressInUse({ net_id: network.id, mac });
     }
