@@ -17,6 +17,7 @@ export * from './db/errors.js';
 export * from './db/migrations.js';
 export * as coreSchema from './db/schema.js';
 export * from './definitions/constants.js';
+export * from './definitions/core-plugin.js';
 export * from './definitions/extensions.js';
 export * from './definitions/network.js';
 export * from './definitions/port.js';

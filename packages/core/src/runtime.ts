@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AttributeSpec } from './attributes/attribute.js';
 import type { Config } from './config/config.js';
+import { parseCreateItem } from './attributes/request-body.js';
 import { coreOptions } from './config/core-options.js';
 import type { Database, Engine } from './db/database.js';
 import { coreExtensions } from './definitions/extensions.js';
@@ -228,6 +229,16 @@ export class Runtime {
         });
       }
     }
+  }
+
+  /**
+   * A validated create body for a served resource, with defaults filled in, from what a plugin
+   * asks for (a router creating its gateway port): the same checks an API request gets.
+   */
+  requestBody<T = Record<string, unknown>>(resource: string, raw: Record<string, unknown>, projectId: string): T {
+    const served = this.resources.get(resource);
+    if (!served) throw new Error(`resource ${resource} is not served`);
+    return parseCreateItem({ project_id: projectId, ...raw }, served.specs, projectId) as T;
   }
 
   /** The attributes served for a table (all of its resource's when it is not served). */

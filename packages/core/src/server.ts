@@ -34,7 +34,8 @@ export interface NucleonServer {
 export function migrationSources(core: LoadedPlugin, services: readonly LoadedPlugin[]): MigrationSource[] {
   const sources: MigrationSource[] = [{ owner: '@nucleon/core', folder: CORE_MIGRATIONS }];
   for (const plugin of [core, ...services]) {
-    if (plugin.definition.migrations) sources.push({ owner: plugin.packageName, folder: plugin.definition.migrations });
+    const migrations = plugin.definition.migrations;
+    if (migrations && !sources.some((s) => s.owner === migrations.owner)) sources.push(migrations);
   }
   return sources;
 }

@@ -61,6 +61,6 @@ export default definePlugin({
     { name: 'security_group_rule', default: 100, table: securityGroupRulesTable },
   ],
   options: [ml2Options],
-  migrations: new URL('../drizzle/', import.meta.url),
+  migrations: { owner: '@nucleon/ml2', folder: new URL('../drizzle/', import.meta.url) },
   create: (runtime) => new Ml2Plugin(runtime),
 });

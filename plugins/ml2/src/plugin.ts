@@ -2,10 +2,13 @@ import {
   coreOptions,
   StartupError,
   type Context,
+  type CorePluginApi,
+  type ListOptions,
   type Network,
   type NetworkCreate,
   type NetworkUpdate,
   type Port,
+  type PortChangeOptions,
   type PortCreate,
   type PortUpdate,
   type Runtime,
@@ -33,7 +36,7 @@ import { SubnetService, subnetsTable } from './subnets/subnets.js';
  * subnets, ports and security groups, and what other plugins call through the plugin directory
  * (`runtime.plugins.core<Ml2Plugin>()`).
  */
-export class Ml2Plugin {
+export class Ml2Plugin implements CorePluginApi {
   readonly securityGroups = new SecurityGroupService();
   readonly subnets: SubnetService;
   readonly ports: PortService;
@@ -50,7 +53,7 @@ export class Ml2Plugin {
     this.ports = new PortService(runtime, this.subnets, this.securityGroups);
     this.networks = new NetworkService(types, {
       ensureDefaultSecurityGroup: (ctx, projectId) => this.securityGroups.ensureDefault(ctx, projectId),
-      deletePort: (ctx, id) => this.ports.delete(ctx, id),
+      deletePort: (ctx, id) => this.ports.delete(ctx, id, { portCheck: false }),
       removeSubnets: async (ctx, networkId) => {
         for (const subnet of await subnetsTable.findMany(ctx, { where: [eq(subnets.network_id, networkId)] })) {
           await this.subnets.remove(ctx, subnet, false);
@@ -71,6 +74,9 @@ export class Ml2Plugin {
   getNetwork(ctx: Context, id: string): Promise<Network> {
     return networksTable.get(ctx, id);
   }
+  getNetworks(ctx: Context, options?: ListOptions): Promise<Network[]> {
+    return networksTable.findMany(ctx, options);
+  }
 
   createSubnet(ctx: Context, body: SubnetCreate): Promise<Subnet> {
     return this.subnets.create(ctx, body);
@@ -84,18 +90,24 @@ export class Ml2Plugin {
   getSubnet(ctx: Context, id: string): Promise<Subnet> {
     return subnetsTable.get(ctx, id);
   }
+  getSubnets(ctx: Context, options?: ListOptions): Promise<Subnet[]> {
+    return subnetsTable.findMany(ctx, options);
+  }
 
   createPort(ctx: Context, body: PortCreate): Promise<Port> {
     return this.ports.create(ctx, body);
   }
-  updatePort(ctx: Context, id: string, body: PortUpdate): Promise<Port> {
-    return this.ports.update(ctx, id, body);
+  updatePort(ctx: Context, id: string, body: PortUpdate, options?: PortChangeOptions): Promise<Port> {
+    return this.ports.update(ctx, id, body, options);
   }
-  deletePort(ctx: Context, id: string): Promise<void> {
-    return this.ports.delete(ctx, id);
+  deletePort(ctx: Context, id: string, options?: PortChangeOptions): Promise<void> {
+    return this.ports.delete(ctx, id, options);
   }
   getPort(ctx: Context, id: string): Promise<Port> {
     return portsTable.get(ctx, id);
+  }
+  getPorts(ctx: Context, options?: ListOptions): Promise<Port[]> {
+    return portsTable.findMany(ctx, options);
   }
 
   createSecurityGroup(ctx: Context, body: SecurityGroupCreate): Promise<SecurityGroup> {

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types, type QueryOptions, type Transaction } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -55,8 +55,9 @@ export async function openDatabase(connection: string, options: { maxPoolSize?: 
   if (engine === 'pglite') {
     if (target !== 'memory://') await mkdir(target, { recursive: true });
     const client = await PGlite.create(target === 'memory://' ? undefined : target);
+    for (const oid of DRIZZLE_TEXT_TYPES) client.parsers[oid] = asText;
     return {
-      db: drizzlePglite(client) as unknown as Database,
+      db: drizzlePglite({ client: withoutQueryParsers(client) }) as unknown as Database,
       engine,
       location: target,
       close: () => client.close(),
@@ -75,6 +76,38 @@ export async function openDatabase(connection: string, options: { maxPoolSize?: 
     location: maskConnection(target),
     close: () => pool.end(),
   };
+}
+
+/**
+ * Types drizzle's PGlite driver wants as text (it maps them itself). It passes parsers saying so
+ * with every query, and PGlite merges those into its ~300 default parsers on each call, which
+ * costs about as much as running a small query. Installed once on the instance (above) and left
+ * out of each query (below), they give the same rows without that cost.
+ */
+const DRIZZLE_TEXT_TYPES = [types.TIMESTAMP, types.TIMESTAMPTZ, types.INTERVAL, types.DATE, 1231, 1115, 1185, 1187, 1182];
+const asText = (value: string) => value;
+
+function withoutInstalledParsers(options?: QueryOptions): QueryOptions | undefined {
+  const parsers = options?.parsers;
+  if (!parsers || !Object.keys(parsers).every((oid) => DRIZZLE_TEXT_TYPES.includes(Number(oid)))) return options;
+  const { parsers: _installed, ...rest } = options;
+  return rest;
+}
+
+/** The client (or transaction) as drizzle sees it: queries without the per-query parsers. */
+function withoutQueryParsers<C extends PGlite | Transaction>(client: C): C {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === 'query') {
+        return (text: string, params?: unknown[], options?: QueryOptions) => target.query(text, params, withoutInstalledParsers(options));
+      }
+      if (property === 'transaction' && target instanceof PGlite) {
+        return <T>(work: (tx: Transaction) => Promise<T>) => target.transaction((tx) => work(withoutQueryParsers(tx)));
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** Runs raw SQL and returns its rows, whichever driver is underneath. */

@@ -1,4 +1,5 @@
 import type { OptionGroup } from '../config/options.js';
+import type { MigrationSource } from '../db/migrations.js';
 import type { ExtensionDefinition } from '../extensions/define-extension.js';
 import type { QuotaResource } from '../quotas/quota-engine.js';
 import type { AnyResourceTable } from '../resources/resource-table.js';
@@ -38,8 +39,12 @@ export interface PluginOptions<I extends PluginInstance = PluginInstance> {
   readonly extensions?: readonly ExtensionDefinition[];
   /** Resources whose API this plugin serves, bound to its tables. */
   readonly resources?: readonly AnyResourceTable[];
-  /** Folder of the plugin's drizzle-kit migrations. */
-  readonly migrations?: URL;
+  /**
+   * The plugin's drizzle-kit migrations and the package that owns those tables. A plugin that
+   * extends another reuses its parent's migrations (same owner), so swapping one for the other
+   * keeps the data and never applies a migration twice.
+   */
+  readonly migrations?: MigrationSource;
   /** Config options the plugin reads, validated at start. */
   readonly options?: readonly OptionGroup[];
   /** Resources counted by quotas (`network`, `port`, …). */
@@ -53,7 +58,7 @@ export interface PluginOptions<I extends PluginInstance = PluginInstance> {
 /** A plugin descriptor: a package's default export. */
 export interface PluginDefinition<I extends PluginInstance = PluginInstance> extends Required<Omit<PluginOptions<I>, 'migrations'>> {
   readonly [PLUGIN_BRAND]: number;
-  readonly migrations: URL | undefined;
+  readonly migrations: MigrationSource | undefined;
 }
 
 /**

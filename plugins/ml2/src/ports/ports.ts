@@ -16,6 +16,7 @@ import {
   type FixedIpRequest,
   type Network,
   type Port,
+  type PortChangeOptions,
   type PortCreate,
   type PortUpdate,
   type Runtime,
@@ -215,9 +216,10 @@ export class PortService {
     return { ...row!, macAddress: row!.macAddress! };
   }
 
-  async update(ctx: Context, id: string, body: PortUpdate): Promise<Port> {
+  async update(ctx: Context, id: string, body: PortUpdate, options: PortChangeOptions = {}): Promise<Port> {
     const original = await portsTable.get(ctx, id);
-    return resourceChange(ctx, { resource: 'port', action: 'update', id, request: body, original }, async () => {
+    const metadata = { port_check: options.portCheck ?? true };
+    return resourceChange(ctx, { resource: 'port', action: 'update', id, request: body, original, metadata }, async () => {
       const values: Record<string, unknown> = { ...body };
       delete values.fixed_ips;
       delete values.mac_address;
@@ -272,9 +274,10 @@ export class PortService {
     throw NetworkMacAddressGenerationFailure({ net_id: original.network_id });
   }
 
-  async delete(ctx: Context, id: string): Promise<void> {
+  async delete(ctx: Context, id: string, options: PortChangeOptions = {}): Promise<void> {
     const original = await portsTable.get(ctx, id);
-    await resourceChange(ctx, { resource: 'port', action: 'delete', id, original }, async () => {
+    const metadata = { port_check: options.portCheck ?? true };
+    await resourceChange(ctx, { resource: 'port', action: 'delete', id, original, metadata }, async () => {
       await portsTable.delete(ctx, id);
       return undefined;
     });
