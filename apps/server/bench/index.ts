@@ -113,11 +113,12 @@ function fmt(value: number, digits: number): string {
 }
 
 function report(bare: Measurement | undefined, started: number, loadBefore: number[]): void {
-  const header = ['', 'req/s', 'vs bare', 'p50 ms', 'p99 ms', 'p50 vs bare', 'target', 'met'];
+  const header = ['', 'req/s', 'vs bare', 'ms/req', 'p50 ms', 'p99 ms', 'p50 vs bare', 'target', 'met'];
   const table = rows.map(({ name, m, target }) => [
     name,
     fmt(m.rps, 0),
     bare ? `${fmt(m.rps / bare.rps, 3)}×` : '—',
+    fmt(1000 / m.rps, 2),
     fmt(m.p50, 2),
     fmt(m.p99, 2),
     bare ? `${fmt(m.p50 / bare.p50, 1)}×` : '—',
@@ -126,7 +127,7 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 || i >= 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    cells.map((c, i) => (i === 0 || i >= 7 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out: string[] = [];
   out.push('');
   out.push(`Nucleon port API on PGlite — ${CONNECTIONS} connections, ${SECONDS} s per row after ${WARMUP} s warm-up`);
@@ -136,6 +137,10 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
   out.push(line(widths.map((w) => '-'.repeat(w))));
   for (const row of table) out.push(line(row));
   out.push('');
+  out.push('ms/req = 1000 / req/s: the server time per request, as PGlite runs one statement at a time (p50 ≈ connections × ms/req).');
+  const small = rows.find((r) => r.name.startsWith('page of 100 of 1,000'));
+  const big = rows.find((r) => r.name.startsWith('page of 100 of 100,000 (?'));
+  if (small && big) out.push(`a page of 100 costs ${fmt(big.m.p50 / small.m.p50, 2)}× as much (p50) with 100,000 ports in the table as with 1,000.`);
   for (const note of notes) out.push(`note: ${note}`);
   const failures = rows.filter((r) => r.m.failed > 0);
   for (const r of failures) out.push(`WARNING: ${r.name}: ${r.m.failed} failed requests (non-2xx, errors or timeouts)`);
@@ -149,7 +154,7 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
 async function main(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg();
-  say(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs${loadBefore[0]! > 0.5 ? ' — the machine is busy; figures will be noisy' : ''}`);
+  say(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs${loadBefore[0]! > cpus().length / 2 ? ' — the machine is busy; figures will be noisy' : ''}`);
   const dir = await mkdtemp(join(tmpdir(), 'nucleon-bench-'));
   const servers: ServerProcess[] = [];
   const stop = async (server: ServerProcess) => {
