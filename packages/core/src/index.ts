@@ -15,6 +15,7 @@ export * from './db/columns.js';
 export * from './db/database.js';
 export * from './db/errors.js';
 export * from './db/migrations.js';
+export * from './db/read-cache.js';
 export * as coreSchema from './db/schema.js';
 export * from './definitions/constants.js';
 export * from './definitions/core-plugin.js';

@@ -6,6 +6,7 @@ import { parseCreateItem } from './attributes/request-body.js';
 import { coreOptions } from './config/core-options.js';
 import type { Database, Engine } from './db/database.js';
 import { coreExtensions } from './definitions/extensions.js';
+import { ReadCache } from './db/read-cache.js';
 import { ExtensionRegistry, type KnownExtension } from './extensions/registry.js';
 import { EventRegistry } from './events/registry.js';
 import type { PluginDefinition, PluginInstance, ServiceType } from './plugins/define-plugin.js';
@@ -64,6 +65,8 @@ export interface RuntimeOptions {
   readonly db: Database;
   readonly engine: Engine;
   readonly log: Logger;
+  /** The embedded database's change counter, when it has one (PGlite). */
+  readonly changes?: () => number;
 }
 
 /** Orders service plugins so those a plugin requires come before it. */
@@ -130,6 +133,8 @@ export class Runtime {
   readonly events: EventRegistry;
   readonly extensions: ExtensionRegistry;
   readonly quotas: QuotaEngine;
+  /** Rendered reads kept until the embedded database changes (PGlite only). */
+  readonly readCache?: ReadCache;
   readonly resources = new Map<string, ServedResource>();
   private readonly servedByTable = new Map<AnyResourceTable, readonly ServedAttribute[]>();
   private directory?: PluginDirectory;
@@ -141,6 +146,7 @@ export class Runtime {
     readonly log: Logger,
     extensions: ExtensionRegistry,
     plugins: readonly LoadedPlugin[],
+    changes?: () => number,
   ) {
     this.events = new EventRegistry(log);
     this.extensions = extensions;
@@ -148,6 +154,8 @@ export class Runtime {
       config,
       plugins.flatMap((p) => p.definition.quotas),
     );
+    const cacheMb = config.get(coreOptions).database.read_cache_size_mb;
+    if (changes && cacheMb > 0) this.readCache = new ReadCache(changes, cacheMb * 1024 * 1024);
   }
 
   /** The loaded plugins by service type. */
@@ -173,6 +181,7 @@ export class Runtime {
       options.log,
       buildExtensions(plugins).registry,
       plugins,
+      options.changes,
     );
     runtime.serveResources(plugins, problems);
     if (problems.length > 0) throw new StartupError(problems);

@@ -59,6 +59,7 @@ export async function createServer(parts: ServerParts): Promise<NucleonServer> {
       db: database.db,
       engine: database.engine,
       log: parts.log,
+      ...(database.changes ? { changes: database.changes } : {}),
     });
     const app = await buildApp(runtime);
     await app.ready();

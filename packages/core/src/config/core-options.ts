@@ -24,6 +24,7 @@ export const coreOptions = defineOptions({
     connection: opt.string(DEFAULT_CONNECTION, 'postgresql://user:pass@host/db, pglite:///abs/path or pglite://./rel/path.'),
     max_pool_size: opt.int(10, 'Connections per process to PostgreSQL.', { min: 1 }),
     auto_migrate: opt.bool(true, 'Apply pending migrations at start (otherwise run `nucleon-server db upgrade`).'),
+    read_cache_size_mb: opt.int(64, 'PGlite only: memory for rendered reads kept until the data changes; 0 turns it off.', { min: 0 }),
   },
   quotas: {
     default_quota: opt.int(-1, 'Default limit for resources without their own quota option; -1 is unlimited.', { min: -1 }),

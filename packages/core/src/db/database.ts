@@ -1,11 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { PGlite, types, type QueryOptions, type Transaction } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { PgliteConnection } from './pglite-connection.js';
 
 /** A drizzle database or transaction (PGlite or PostgreSQL; one dialect). */
 export type Database = PgDatabase<PgQueryResultHKT, Record<string, never>>;
@@ -19,6 +20,11 @@ export interface DatabaseHandle {
   readonly engine: Engine;
   /** Where the data lives: a folder for PGlite, the URL without password for PostgreSQL. */
   readonly location: string;
+  /**
+   * For an embedded database (only this process writes it): a counter that moves whenever its
+   * data may have changed, so rendered reads can be cached until it does.
+   */
+  readonly changes?: () => number;
   close(): Promise<void>;
 }
 
@@ -54,13 +60,14 @@ export async function openDatabase(connection: string, options: { maxPoolSize?: 
   const { engine, target } = parseConnection(connection);
   if (engine === 'pglite') {
     if (target !== 'memory://') await mkdir(target, { recursive: true });
-    const client = await PGlite.create(target === 'memory://' ? undefined : target);
-    for (const oid of DRIZZLE_TEXT_TYPES) client.parsers[oid] = asText;
+    const connection = new PgliteConnection(await PGlite.create(target === 'memory://' ? undefined : target));
     return {
-      db: drizzlePglite({ client: withoutQueryParsers(client) }) as unknown as Database,
+      // drizzle drives PGlite through Nucleon's session (prepared statements, change counting).
+      db: drizzlePglite({ client: connection as unknown as PGlite }) as unknown as Database,
       engine,
       location: target,
-      close: () => client.close(),
+      changes: () => connection.generation,
+      close: () => connection.close(),
     };
   }
   const pool = new pg.Pool({ connectionString: target, max: options.maxPoolSize ?? 10 });
@@ -76,38 +83,6 @@ export async function openDatabase(connection: string, options: { maxPoolSize?: 
     location: maskConnection(target),
     close: () => pool.end(),
   };
-}
-
-/**
- * Types drizzle's PGlite driver wants as text (it maps them itself). It passes parsers saying so
- * with every query, and PGlite merges those into its ~300 default parsers on each call, which
- * costs about as much as running a small query. Installed once on the instance (above) and left
- * out of each query (below), they give the same rows without that cost.
- */
-const DRIZZLE_TEXT_TYPES = [types.TIMESTAMP, types.TIMESTAMPTZ, types.INTERVAL, types.DATE, 1231, 1115, 1185, 1187, 1182];
-const asText = (value: string) => value;
-
-function withoutInstalledParsers(options?: QueryOptions): QueryOptions | undefined {
-  const parsers = options?.parsers;
-  if (!parsers || !Object.keys(parsers).every((oid) => DRIZZLE_TEXT_TYPES.includes(Number(oid)))) return options;
-  const { parsers: _installed, ...rest } = options;
-  return rest;
-}
-
-/** The client (or transaction) as drizzle sees it: queries without the per-query parsers. */
-function withoutQueryParsers<C extends PGlite | Transaction>(client: C): C {
-  return new Proxy(client, {
-    get(target, property) {
-      if (property === 'query') {
-        return (text: string, params?: unknown[], options?: QueryOptions) => target.query(text, params, withoutInstalledParsers(options));
-      }
-      if (property === 'transaction' && target instanceof PGlite) {
-        return <T>(work: (tx: Transaction) => Promise<T>) => target.transaction((tx) => work(withoutQueryParsers(tx)));
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }
 
 /** Runs raw SQL and returns its rows, whichever driver is underneath. */

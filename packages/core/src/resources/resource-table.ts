@@ -5,6 +5,7 @@ import type { AttributeSpec } from '../attributes/attribute.js';
 import { isUuid, toBoolean, toInteger } from '../attributes/attribute.js';
 import type { Context } from '../context/context.js';
 import { queryRows } from '../db/database.js';
+import type { ReadCache } from '../db/read-cache.js';
 import { tags as tagsTable } from '../db/schema.js';
 import { HTTPBadRequest, RevisionNumberConstraintFailed } from '../errors/neutron-error.js';
 import { canonicalIp } from '../net/ip.js';
@@ -234,6 +235,25 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
 
   /** Lists rows as one JSON array built by the database, with keyset pagination. */
   async list(ctx: Context, options: ListOptions = {}): Promise<ListPage> {
+    const cache = this.cacheFor(ctx, options.where);
+    if (!cache) return this.render(ctx, options);
+    return cache.through(`${this.cacheScope(ctx)}|list|${JSON.stringify(options)}`, () => this.render(ctx, options), (page) => page.json.length);
+  }
+
+  /**
+   * The read cache, for reads outside a transaction (inside one, the caller may see its own
+   * uncommitted writes) and without caller-built SQL conditions (which have no cache key).
+   */
+  private cacheFor(ctx: Context, where?: readonly SQL[]): ReadCache | undefined {
+    return ctx.inTransaction || (where && where.length > 0) ? undefined : ctx.runtime.readCache;
+  }
+
+  /** What decides what a caller sees: resource and visibility scope. */
+  private cacheScope(ctx: Context): string {
+    return `${this.resource.name}|${ctx.isAdmin ? 'admin' : `${ctx.projectId ?? ''}|${ctx.roles.join(',')}`}`;
+  }
+
+  private async render(ctx: Context, options: ListOptions): Promise<ListPage> {
     const sorts: SortKey[] = [...(options.sorts ?? [])];
     if (!sorts.some((s) => s.key === 'id')) sorts.push({ key: 'id', direction: sorts[0]?.direction ?? 'asc' });
     const reverse = options.pageReverse === true;
@@ -302,6 +322,12 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
 
   /** One row as JSON text (what `GET /collection/{id}` sends), or undefined when not visible. */
   async showJson(ctx: Context, id: string, fields?: readonly string[]): Promise<string | undefined> {
+    const cache = this.cacheFor(ctx);
+    if (!cache) return this.renderOne(ctx, id, fields);
+    return cache.through(`${this.cacheScope(ctx)}|show|${id}|${fields?.join(',') ?? ''}`, () => this.renderOne(ctx, id, fields), (json) => json?.length ?? 0);
+  }
+
+  private async renderOne(ctx: Context, id: string, fields?: readonly string[]): Promise<string | undefined> {
     if (!isUuid(id)) return undefined;
     const conditions = [eq(this.id, id.toLowerCase())];
     const scope = this.scope(ctx);
