@@ -54,6 +54,11 @@ export const SubnetMismatchForPort = defineError(
   400,
   'Subnet on port {port_id} does not match the requested subnet {subnet_id}.',
 );
+export const ExternalIpAddressExhausted = defineError(
+  'ExternalIpAddressExhausted',
+  400,
+  'Unable to find any IP address on external network {net_id}.',
+);
 export const ExternalNetworkInUse = defineError(
   'ExternalNetworkInUse',
   409,

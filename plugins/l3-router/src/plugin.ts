@@ -6,6 +6,7 @@ import {
   latestState,
   parseIp,
   type Context,
+  type CorePluginApi,
   type EventPayload,
   type FixedIp,
   type ListOptions,
@@ -94,6 +95,16 @@ export class L3RouterPlugin {
   }
 
   /**
+   * Deletes a network's floating IPs that no port uses, each through `deleteFloatingip` so
+   * subclasses see them go (Neutron's `delete_disassociated_floatingips`; called when the network
+   * is deleted).
+   */
+  async deleteDisassociatedFloatingips(ctx: Context, networkId: string): Promise<void> {
+    const admin = ctx.elevated();
+    for (const id of await this.floatingips.disassociatedOn(admin, networkId)) await this.deleteFloatingip(admin, id);
+  }
+
+  /**
    * The L3 rules that guard core resources, subscribed to the core plugin's events rather than
    * wired into it: router and floating IP ports are not deleted or renumbered by API users,
    * deleting a port disassociates its floating IPs in the same transaction, an external network
@@ -115,7 +126,21 @@ export class L3RouterPlugin {
       },
       { name: 'l3.port-details' },
     );
+    events.subscribe(
+      'port',
+      'precommit_update',
+      (payload) => {
+        const port = latestState(payload);
+        return port ? this.routers.refreshGatewayIps(payload.context, port) : undefined;
+      },
+      { name: 'l3.gateway-ips' },
+    );
     events.subscribe('network', 'before_update', (payload) => this.preventUnexternal(payload), { name: 'l3.external-network' });
+    // Neutron's `_process_l3_delete`: deleting a network first deletes its unassociated floating
+    // IPs, in the same transaction (a network still in use rolls them back).
+    events.subscribe('network', 'before_delete', (payload) => this.deleteDisassociatedFloatingips(payload.context, payload.resourceId!), {
+      name: 'l3.network-delete',
+    });
   }
 
   private async preventL3PortDeletion(payload: EventPayload<Port>): Promise<void> {
@@ -136,14 +161,18 @@ export class L3RouterPlugin {
     if (!port || !request?.fixed_ips || payload.metadata.port_check === false) return;
     const requested = request.fixed_ips as Array<Partial<FixedIp>>;
     if (ROUTER_INTERFACE_OWNERS.includes(port.device_owner)) {
-      // l3-port-ip-change-not-allowed: a router interface keeps its IPv4 addresses.
-      const current = port.fixed_ips.map((ip) => ip.ip_address).filter((ip) => parseIp(ip)?.version === 4);
-      const wanted = requested.map((ip) => ip.ip_address);
-      const changed =
-        wanted.some((ip) => ip === undefined) ||
-        current.some((ip) => !wanted.includes(ip)) ||
-        wanted.some((ip) => parseIp(ip)?.version === 4 && !current.includes(ip!));
-      if (changed) throw BadRequest({ resource: 'ports', msg: `IP updates for port ${port.id} are not allowed` });
+      // l3-port-ip-change-not-allowed: a router interface keeps its IPv4 addresses; IPv6 ones may change.
+      const { added, removed } = addressChanges(port.fixed_ips, requested);
+      const subnetOnly = added.filter((ip) => ip.ip_address === undefined).map((ip) => ip.subnet_id!);
+      const v4Subnets = new Set(
+        subnetOnly.length === 0
+          ? []
+          : (await this.runtime.plugins.core<CorePluginApi>().getSubnets(payload.context.elevated(), { filters: { id: subnetOnly } }))
+              .filter((s) => s.ip_version === 4)
+              .map((s) => s.id),
+      );
+      const isV4 = (ip: Partial<FixedIp>) => (ip.ip_address !== undefined ? parseIp(ip.ip_address)?.version === 4 : v4Subnets.has(ip.subnet_id!));
+      if ([...added, ...removed].some(isV4)) throw BadRequest({ resource: 'ports', msg: `IP updates for port ${port.id} are not allowed` });
     }
     const kept = new Set(requested.map((ip) => ip.ip_address).filter(Boolean));
     for (const fip of await this.floatingips.ofPort(payload.context, port.id)) {
@@ -162,4 +191,29 @@ export class L3RouterPlugin {
     const [gateway] = await payload.context.db.select({ id: routers.id }).from(routers).where(eq(routers.gwNetworkId, network.id)).limit(1);
     if (gateway) throw ExternalNetworkInUse({ net_id: network.id });
   }
+}
+
+/**
+ * What a `fixed_ips` request changes on a port (Neutron's `_get_changed_ips_for_port`): entries
+ * naming an address keep it or add it; entries naming only a subnet reuse an address the port
+ * has there or add one; addresses left unclaimed are removed.
+ */
+function addressChanges(
+  current: readonly FixedIp[],
+  requested: ReadonlyArray<Partial<FixedIp>>,
+): { added: Array<Partial<FixedIp>>; removed: FixedIp[] } {
+  const unclaimed = [...current];
+  const added: Array<Partial<FixedIp>> = [];
+  const claim = (match: (ip: FixedIp) => boolean) => {
+    const index = unclaimed.findIndex(match);
+    if (index >= 0) unclaimed.splice(index, 1);
+    return index >= 0;
+  };
+  for (const ip of requested.filter((r) => r.ip_address !== undefined)) {
+    if (!claim((c) => c.ip_address === ip.ip_address)) added.push(ip);
+  }
+  for (const ip of requested.filter((r) => r.ip_address === undefined)) {
+    if (!claim((c) => c.subnet_id === ip.subnet_id)) added.push(ip);
+  }
+  return { added, removed: unclaimed };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import {
   BadRequest,
   bindTable,
@@ -21,12 +21,24 @@ import {
   type FloatingIpUpdate,
   type PortDetails,
 } from '../definitions.js';
-import { ExternalGatewayForFloatingIPNotFound, FloatingIPPortAlreadyAssociated } from '../errors.js';
+import { ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPPortAlreadyAssociated } from '../errors.js';
 import { ROUTER_INTERFACE_OWNERS, type RouterService } from '../routers/routers.js';
 import { floatingips } from './schema.js';
 
+/** `port_details` keys in Neutron's order. */
+const PORT_DETAILS_KEYS = ['name', 'network_id', 'mac_address', 'admin_state_up', 'status', 'device_id', 'device_owner'] as const;
+
 /** Floating IPs as the API shows them. */
-export const floatingipsTable = bindTable(floatingip, floatingips);
+export const floatingipsTable = bindTable(floatingip, floatingips, {
+  computed: {
+    // jsonb stores keys shortest first; Neutron shows port_details' keys in this order.
+    port_details: (t) =>
+      sql`case when ${t.port_details} is null then null else json_build_object(${sql.join(
+        PORT_DETAILS_KEYS.map((key) => sql`${sql.raw(`'${key}'`)}, ${t.port_details}->${sql.raw(`'${key}'`)}`),
+        sql`, `,
+      )}) end`,
+  },
+});
 
 /** Where an association points: the internal port, its address and the router in between. */
 export interface Association {
@@ -67,15 +79,17 @@ export class FloatingIpService {
 
   async create(ctx: Context, body: FloatingIpCreate): Promise<FloatingIp> {
     const admin = ctx.elevated();
-    const network = await this.core.getNetwork(admin, body.floating_network_id);
-    if (!network['router:external']) {
-      throw BadRequest({ resource: 'floatingip', msg: `Network ${network.id} is not a valid external network` });
-    }
-    const subnets = await this.core.getSubnets(admin, { filters: { network_id: [network.id], ip_version: ['4'] } });
-    if (subnets.length === 0) {
-      throw BadRequest({ resource: 'floatingip', msg: `Network ${network.id} does not contain any IPv4 subnet` });
-    }
-    return resourceChange(ctx, { resource: 'floatingip', action: 'create', request: body }, async () => {
+    const metadata: Record<string, unknown> = { association_event: null };
+    // Neutron publishes before_create first: a subscriber's veto wins over a bad network.
+    return resourceChange(ctx, { resource: 'floatingip', action: 'create', request: body, metadata }, async () => {
+      const network = await this.core.getNetwork(admin, body.floating_network_id);
+      if (!network['router:external']) {
+        throw BadRequest({ resource: 'floatingip', msg: `Network ${network.id} is not a valid external network` });
+      }
+      const v4Subnets = await this.core.getSubnets(admin, { filters: { network_id: [network.id], ip_version: ['4'] } });
+      if (v4Subnets.length === 0) {
+        throw BadRequest({ resource: 'floatingip', msg: `Network ${network.id} does not contain any IPv4 subnet` });
+      }
       const id = randomUUID();
       const wanted = {
         ...(body.subnet_id ? { subnet_id: body.subnet_id } : {}),
@@ -87,14 +101,18 @@ export class FloatingIpService {
           network_id: network.id,
           device_owner: DEVICE_OWNER_FLOATINGIP,
           device_id: id,
-          // An address from an IPv4 subnet unless one was asked for.
-          fixed_ips: Object.keys(wanted).length > 0 ? [wanted] : subnets.slice(0, 1).map((s) => ({ subnet_id: s.id })),
+          // Without a hint, the network's usual allocation (as Neutron): an IPv4 address from
+          // whichever subnet has room, and IPv6 ones as the network gives them.
+          ...(Object.keys(wanted).length > 0 ? { fixed_ips: [wanted] } : {}),
         },
         '',
       );
       const port = await this.core.createPort(admin, portBody);
-      const address = port.fixed_ips.find((ip) => parseIp(ip.ip_address)?.version === 4)!.ip_address;
+      const address = port.fixed_ips.find((ip) => parseIp(ip.ip_address)?.version === 4)?.ip_address;
+      // A subnet_id naming an IPv6 subnet gets the port no IPv4 address; the transaction undoes the port.
+      if (!address) throw ExternalIpAddressExhausted({ net_id: network.id });
       const association = await this.associate(ctx, { id, floating_ip_address: address, floating_network_id: network.id, project_id: body.project_id! }, body.port_id, body.fixed_ip_address);
+      if (association.portId !== null) metadata.association_event = true;
       await floatingipsTable.insert(ctx, {
         id,
         project_id: body.project_id,
@@ -114,7 +132,9 @@ export class FloatingIpService {
 
   async update(ctx: Context, id: string, body: FloatingIpUpdate): Promise<FloatingIp> {
     const original = await floatingipsTable.get(ctx, id);
-    const metadata: Record<string, unknown> = {};
+    // Neutron's association_event: true when associated with a new port, false when
+    // disassociated, null when the association did not change.
+    const metadata: Record<string, unknown> = { association_event: null };
     return resourceChange(ctx, { resource: 'floatingip', action: 'update', id, request: body, original, metadata }, async () => {
       const values: Record<string, unknown> = { ...body };
       if ('port_id' in body || 'fixed_ip_address' in body) {
@@ -225,9 +245,17 @@ export class FloatingIpService {
    */
   async routerFor(ctx: Context, internalPort: Port, subnetId: string, externalNetworkId: string): Promise<string> {
     const admin = ctx.elevated();
-    const interfaces = (
-      await this.core.getPorts(admin, { filters: { network_id: [internalPort.network_id], device_owner: ROUTER_INTERFACE_OWNERS } })
-    ).filter((p) => p.fixed_ips.some((ip) => ip.subnet_id === subnetId));
+    const interfacesOnSubnet = async () =>
+      (await this.core.getPorts(admin, { filters: { network_id: [internalPort.network_id], device_owner: ROUTER_INTERFACE_OWNERS } })).filter((p) =>
+        p.fixed_ips.some((ip) => ip.subnet_id === subnetId),
+      );
+    let interfaces = await interfacesOnSubnet();
+    if (interfaces.length > 0) {
+      // Lock the candidate routers, then read again: an interface removal or a gateway change
+      // that committed while we waited must be seen, and none can commit before we do.
+      await this.routers.lockShared(admin, [...new Set(interfaces.map((p) => p.device_id))]);
+      interfaces = await interfacesOnSubnet();
+    }
     const routers = await this.routers.withGatewayOn(admin, [...new Set(interfaces.map((p) => p.device_id))], externalNetworkId);
     if (routers.length === 0) {
       throw ExternalGatewayForFloatingIPNotFound({ external_network_id: externalNetworkId, subnet_id: subnetId, port_id: internalPort.id });
@@ -264,6 +292,15 @@ export class FloatingIpService {
       .update(floatingips)
       .set({ port_details: portDetails(port) })
       .where(and(eq(floatingips.port_id, port.id), sql`${floatingips.port_details} is distinct from ${JSON.stringify(portDetails(port))}::jsonb`));
+  }
+
+  /** The floating IPs of a network that no port uses. */
+  async disassociatedOn(ctx: Context, networkId: string): Promise<string[]> {
+    const rows = await ctx.db
+      .select({ id: floatingips.id })
+      .from(floatingips)
+      .where(and(eq(floatingips.floating_network_id, networkId), isNull(floatingips.port_id)));
+    return rows.map((r) => r.id);
   }
 
   /** Floating IPs associated with a port. */

@@ -71,6 +71,8 @@ export class InterfaceService {
 
   async add(ctx: Context, routerId: string, body: unknown): Promise<RouterInterfaceInfo> {
     const request = checkInterfaceRequest(body, false);
+    // One interface change per router at a time: the overlap checks read what the others write.
+    await routersTable.lockAndCheckRevision(ctx, routerId);
     const router = await routersTable.get(ctx, routerId);
     const admin = ctx.elevated();
     return resourceChange(ctx, { resource: 'router_interface', action: 'create', id: routerId, request: { ...request } }, async () => {
@@ -81,7 +83,7 @@ export class InterfaceService {
         port = await this.core.getPort(ctx, request.port_id);
         if (port.device_id !== '') throw PortInUse({ port_id: port.id, net_id: port.network_id, device_id: port.device_id });
         if (port.fixed_ips.length === 0) throw BadRequest({ resource: 'router', msg: 'Router port must have at least one fixed IP' });
-        subnets = await this.core.getSubnets(admin, { filters: { id: port.fixed_ips.map((ip) => ip.subnet_id) } });
+        subnets = await this.subnetsOf(admin, port);
         if (subnets.filter((s) => s.ip_version === 4).length > 1) {
           throw BadRequest({ resource: 'router', msg: 'Cannot have multiple IPv4 subnets on router port' });
         }
@@ -112,6 +114,8 @@ export class InterfaceService {
 
   async remove(ctx: Context, routerId: string, body: unknown): Promise<RouterInterfaceInfo> {
     const request = checkInterfaceRequest(body, true);
+    // Locked before the in-use checks: floating IP associations hold the router `FOR SHARE`.
+    await routersTable.lockAndCheckRevision(ctx, routerId);
     const router = await routersTable.get(ctx, routerId);
     const admin = ctx.elevated();
     return resourceChange(ctx, { resource: 'router_interface', action: 'delete', id: routerId, request: { ...request } }, async () => {
@@ -124,7 +128,7 @@ export class InterfaceService {
         if (request.subnet_id && !port.fixed_ips.some((ip) => ip.subnet_id === request.subnet_id)) {
           throw SubnetMismatchForPort({ port_id: port.id, subnet_id: request.subnet_id });
         }
-        removed = await this.core.getSubnets(admin, { filters: { id: port.fixed_ips.map((ip) => ip.subnet_id) } });
+        removed = await this.subnetsOf(admin, port);
       } else {
         const subnet = await this.core.getSubnet(ctx, request.subnet_id!);
         port = interfaces.find((p) => p.fixed_ips.some((ip) => ip.subnet_id === subnet.id));
@@ -142,6 +146,13 @@ export class InterfaceService {
       const ids = removed.map((s) => s.id);
       return interfaceInfo(routerId, port, ids, ids[0]!);
     });
+  }
+
+  /** The subnets of a port's addresses, in the port's order (the interface info names the first or last). */
+  private async subnetsOf(ctx: Context, port: Port): Promise<Subnet[]> {
+    const order = [...new Set(port.fixed_ips.map((ip) => ip.subnet_id))];
+    const subnets = await this.core.getSubnets(ctx, { filters: { id: order } });
+    return subnets.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   }
 
   /** An interface that floating IPs or extra routes go through stays. */

@@ -36,6 +36,10 @@ export const routersTable = bindTable(router, routers, {
     external_gateway_info: (t) =>
       sql`case when ${t.gwPortId} is null then null
                else json_build_object('network_id', ${t.gwNetworkId}, 'external_fixed_ips', ${t.gwFixedIps}, 'enable_snat', ${t.enableSnat}) end`,
+    // jsonb stores keys shortest first; Neutron shows a route's destination before its nexthop.
+    routes: (t) =>
+      sql`coalesce((select json_agg(json_build_object('destination', r->>'destination', 'nexthop', r->>'nexthop') order by n)
+                    from jsonb_array_elements(${t.routes}) with ordinality as e(r, n)), '[]'::json)`,
   },
 });
 
@@ -72,8 +76,12 @@ export class RouterService {
     });
   }
 
-  /** Every subnet a router touches: its interfaces' and all of its gateway network's. */
-  async attachedSubnets(ctx: Context, routerId: string): Promise<AttachedSubnet[]> {
+  /**
+   * Every subnet a router touches: its interfaces' and all of its gateway network's. `gateway`
+   * asks about a gateway the router is about to have instead (null: none) — Neutron checks a new
+   * gateway's routes before it replaces the old one.
+   */
+  async attachedSubnets(ctx: Context, routerId: string, gateway?: { networkId: string | null; portId: string | null }): Promise<AttachedSubnet[]> {
     const admin = ctx.elevated();
     const ports = await this.routerPorts(ctx, routerId, ROUTER_INTERFACE_OWNERS);
     const subnetIds = [...new Set(ports.flatMap((p) => p.fixed_ips.map((ip) => ip.subnet_id)))];
@@ -84,10 +92,14 @@ export class RouterService {
         attached.push({ subnet, portId: port.id, isGateway: false });
       }
     }
-    const [row] = await admin.db.select({ gwNetworkId: routers.gwNetworkId, gwPortId: routers.gwPortId }).from(routers).where(eq(routers.id, routerId));
-    if (row?.gwNetworkId) {
-      for (const subnet of await this.core.getSubnets(admin, { filters: { network_id: [row.gwNetworkId] } })) {
-        attached.push({ subnet, portId: row.gwPortId!, isGateway: true });
+    let gw = gateway;
+    if (!gw) {
+      const [row] = await admin.db.select({ networkId: routers.gwNetworkId, portId: routers.gwPortId }).from(routers).where(eq(routers.id, routerId));
+      gw = row ?? { networkId: null, portId: null };
+    }
+    if (gw.networkId) {
+      for (const subnet of await this.core.getSubnets(admin, { filters: { network_id: [gw.networkId] } })) {
+        attached.push({ subnet, portId: gw.portId ?? '', isGateway: true });
       }
     }
     return attached;
@@ -136,7 +148,10 @@ export class RouterService {
     const original = await routersTable.get(ctx, id);
     return resourceChange(ctx, { resource: 'router', action: 'update', id, request: body, original }, async () => {
       const { external_gateway_info: gateway, ...values } = body;
-      if ('external_gateway_info' in body) await this.setGateway(ctx, id, (gateway ?? null) as ExternalGatewayRequest | null);
+      // Routes are checked against the router as the request leaves it: a new gateway brings its
+      // subnets, a dropped one takes them away (Neutron re-validates routes on gateway changes).
+      const routes = values.routes ?? original.routes ?? [];
+      if ('external_gateway_info' in body) await this.setGateway(ctx, id, (gateway ?? null) as ExternalGatewayRequest | null, routes);
       if (values.routes) await this.checkRoutes(ctx, id, values.routes);
       await routersTable.update(ctx, id, values);
       return routersTable.get(ctx, id);
@@ -148,7 +163,10 @@ export class RouterService {
     // Checked before anything is published, so a refused delete leaves nothing half-done.
     const interfaces = await this.routerPorts(ctx, id, ROUTER_INTERFACE_OWNERS);
     if (interfaces.length > 0) {
-      throw RouterInUse({ router_id: id, reason: `has ports still attached: ${interfaces.map((p) => p.id).join(', ')}` });
+      // In port id order, as Neutron lists them (its router-port rows' primary key order; see the
+      // reference capture 080, where the later-attached port comes first).
+      const ids = interfaces.map((p) => p.id).sort();
+      throw RouterInUse({ router_id: id, reason: `has ports still attached: ${ids.join(', ')}` });
     }
     await resourceChange(ctx, { resource: 'router', action: 'delete', id, original }, async () => {
       await this.setGateway(ctx, id, null);
@@ -162,7 +180,7 @@ export class RouterService {
    * and the addresses are not a subnet's gateway, refuses to drop a gateway floating IPs need,
    * and creates or replaces the gateway port (owned by no project, so users do not see it).
    */
-  async setGateway(ctx: Context, routerId: string, info: ExternalGatewayRequest | null): Promise<void> {
+  async setGateway(ctx: Context, routerId: string, info: ExternalGatewayRequest | null, routes: readonly HostRoute[] = []): Promise<void> {
     const admin = ctx.elevated();
     const [current] = await admin.db.select().from(routers).where(eq(routers.id, routerId));
     if (!current) throw router.notFound(routerId);
@@ -181,8 +199,11 @@ export class RouterService {
       if (clash) throw BadRequest({ resource: 'router', msg: `External IP ${clash.ip_address} is the same as the gateway IP` });
     }
     const sameNetwork = current.gwPortId !== null && network?.id === current.gwNetworkId;
+    if (!sameNetwork && routes.length > 0) {
+      await this.checkRoutes(ctx, routerId, routes, { networkId: network?.id ?? null, portId: null });
+    }
     if (sameNetwork) {
-      if (requestedIps.length > 0 && ipsDiffer(current.gwFixedIps, requestedIps)) {
+      if (externalIpsChange(current.gwFixedIps, requestedIps)) {
         const port = await this.core.updatePort(admin, current.gwPortId!, { fixed_ips: requestedIps as FixedIp[] }, { portCheck: false });
         await routersTable.update(ctx, routerId, { gwFixedIps: port.fixed_ips });
       }
@@ -229,21 +250,59 @@ export class RouterService {
     }
   }
 
-  /** Extra routes: at most `max_routes`, each nexthop on a subnet the router is attached to. */
-  async checkRoutes(ctx: Context, routerId: string, routes: readonly HostRoute[]): Promise<void> {
+  /**
+   * Extra routes: at most `max_routes`, each nexthop on a subnet the router is attached to and
+   * not one of its own addresses. `gateway` checks against a gateway about to replace the current.
+   */
+  async checkRoutes(
+    ctx: Context,
+    routerId: string,
+    routes: readonly HostRoute[],
+    gateway?: { networkId: string | null; portId: null },
+  ): Promise<void> {
     const max = this.options.max_routes;
     if (routes.length > max) throw RoutesExhausted({ router_id: routerId, quota: max });
-    const attached = await this.attachedSubnets(ctx, routerId);
-    const own = new Set(
-      (await this.routerPorts(ctx, routerId, [...ROUTER_INTERFACE_OWNERS, DEVICE_OWNER_ROUTER_GW])).flatMap((p) => p.fixed_ips.map((ip) => ip.ip_address)),
-    );
+    const attached = await this.attachedSubnets(ctx, routerId, gateway);
+    // A gateway about to be replaced has no addresses yet; Neutron then counts interfaces only.
+    const owners = gateway ? ROUTER_INTERFACE_OWNERS : [...ROUTER_INTERFACE_OWNERS, DEVICE_OWNER_ROUTER_GW];
+    const own = new Set((await this.routerPorts(ctx, routerId, owners)).flatMap((p) => p.fixed_ips.map((ip) => ip.ip_address)));
+    // As Neutron prints them: destination first (rows read back from jsonb have nexthop first).
+    const printed = () => pyRepr(routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })));
     for (const route of routes) {
       const nexthop = parseIp(route.nexthop)!;
       if (!attached.some((a) => cidrContains(parseCidr(a.subnet.cidr)!, nexthop))) {
-        throw InvalidRoutes({ routes: pyRepr(routes), reason: 'the nexthop is not connected with router' });
+        throw InvalidRoutes({ routes: printed(), reason: 'the nexthop is not connected with router' });
       }
-      if (own.has(route.nexthop)) throw InvalidRoutes({ routes: pyRepr(routes), reason: 'the nexthop is used by router' });
+      if (own.has(route.nexthop)) throw InvalidRoutes({ routes: printed(), reason: 'the nexthop is used by router' });
     }
+  }
+
+  /**
+   * Keeps the copy of a gateway port's addresses on its router in step when the port changes
+   * outside the router's own requests (an admin's `PUT /v2.0/ports`). Not a router change: its
+   * revision stays, as Neutron's (whose router renders the port) does.
+   */
+  async refreshGatewayIps(ctx: Context, port: Port): Promise<void> {
+    if (port.device_owner !== DEVICE_OWNER_ROUTER_GW) return;
+    await ctx.db
+      .update(routers)
+      .set({ gwFixedIps: port.fixed_ips })
+      .where(and(eq(routers.id, port.device_id), eq(routers.gwPortId, port.id)));
+  }
+
+  /**
+   * Holds routers steady for the rest of the transaction (`FOR SHARE`): their interfaces and
+   * gateways change only under the row's `FOR UPDATE` (interface actions, router updates and
+   * deletes), so what a floating IP association reads after this stays true until it commits.
+   */
+  async lockShared(ctx: Context, routerIds: readonly string[]): Promise<void> {
+    if (routerIds.length === 0) return;
+    await ctx.db
+      .select({ id: routers.id })
+      .from(routers)
+      .where(inArray(routers.id, [...routerIds]))
+      .orderBy(routers.id)
+      .for('share');
   }
 
   /** Routers (of the given ids) whose gateway is on a network. */
@@ -257,13 +316,16 @@ export class RouterService {
   }
 }
 
-function ipsDiffer(current: readonly FixedIp[], requested: readonly { subnet_id?: string; ip_address?: string }[]): boolean {
-  const ips = (list: readonly { ip_address?: string }[]) => new Set(list.map((ip) => ip.ip_address).filter(Boolean));
-  const subnets = (list: readonly { subnet_id?: string }[]) => new Set(list.map((ip) => ip.subnet_id).filter(Boolean));
-  const wantedIps = ips(requested);
-  const wantedSubnets = subnets(requested);
-  return (
-    (wantedIps.size > 0 && [...wantedIps].some((ip) => !ips(current).has(ip))) ||
-    (wantedSubnets.size > 0 && [...wantedSubnets].some((s) => !subnets(current).has(s)))
-  );
+/**
+ * Neutron's `_check_for_external_ip_change`: asked-for gateway addresses change the port when the
+ * set of subnets or the set of addresses they name differs from the port's (entries naming only
+ * an address name no subnet, so such a request always updates the port).
+ */
+function externalIpsChange(current: readonly FixedIp[], requested: readonly { subnet_id?: string; ip_address?: string }[]): boolean {
+  if (requested.length === 0) return false;
+  const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+  const subnets = new Set(requested.flatMap((ip) => (ip.subnet_id ? [ip.subnet_id] : [])));
+  if (!sameSet(subnets, new Set(current.map((ip) => ip.subnet_id)))) return true;
+  const addresses = new Set(requested.flatMap((ip) => (ip.ip_address ? [ip.ip_address] : [])));
+  return !sameSet(addresses, new Set(current.map((ip) => ip.ip_address)));
 }
