@@ -96,6 +96,8 @@ export const router = defineResource({
     routes: attr.json<HostRoute[]>().put().optional().convert(noneToEmptyList).validate(validateHostRoutes).ext('extraroute'),
   },
   actions: { add_router_interface: 'PUT', remove_router_interface: 'PUT' },
+  // As Neutron's l3 extension resources: no bulk create.
+  bulk: false,
 });
 
 /** Floating IPs (`/v2.0/floatingips`). */
@@ -105,6 +107,7 @@ export const floatingip = defineResource({
   label: 'Floating IP',
   notFoundType: 'FloatingIPNotFound',
   notFoundMessage: 'Floating IP {id} could not be found',
+  bulk: false,
   attributes: {
     floating_ip_address: attr.ip().nullable().post().default(null).sortable().policy(),
     // Which external subnet to take the address from; accepted on create, never shown.

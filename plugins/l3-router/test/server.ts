@@ -65,14 +65,27 @@ export async function externalNetwork(
   return { network, subnet };
 }
 
-/** A project network with one IPv4 subnet (gateway at .1 unless `gateway` says otherwise). */
-export async function privateNetwork(server: TestServer, cidr: string, options: { gateway?: string | null; headers?: Record<string, string> } = {}) {
+/**
+ * A project network with one IPv4 subnet (gateway at .1 unless `gateway` says otherwise; the
+ * whole subnet as the pool unless `pool` narrows it, leaving addresses for explicit requests).
+ */
+export async function privateNetwork(
+  server: TestServer,
+  cidr: string,
+  options: { gateway?: string | null; pool?: [string, string]; headers?: Record<string, string> } = {},
+) {
   const network = await create(server, 'networks', 'network', { name: `net-${cidr}` }, options.headers);
   const subnet = await create(
     server,
     'subnets',
     'subnet',
-    { network_id: network.id, ip_version: 4, cidr, ...(options.gateway !== undefined ? { gateway_ip: options.gateway } : {}) },
+    {
+      network_id: network.id,
+      ip_version: 4,
+      cidr,
+      ...(options.gateway !== undefined ? { gateway_ip: options.gateway } : {}),
+      ...(options.pool ? { allocation_pools: [{ start: options.pool[0], end: options.pool[1] }] } : {}),
+    },
     options.headers,
   );
   return { network, subnet };

@@ -90,7 +90,7 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
     const create = method(`create${suffix}`);
     route('POST', collectionPath, async (ctx, request, reply) => {
       const { bulk, items } = unwrapCreateBody(request.body, definition);
-      if (bulk && !options.allow_bulk) throw HTTPBadRequest({ message: 'Bulk operation not supported' });
+      if (bulk && (!options.allow_bulk || !definition.bulk)) throw HTTPBadRequest({ message: 'Bulk operation not supported' });
       const parsed = items.map((item) => {
         // Bulk items may come wrapped (`{"networks": [{"network": {...}}]}`).
         const raw = bulk && typeof item === 'object' && item !== null && definition.name in item ? (item as Record<string, unknown>)[definition.name] : item;

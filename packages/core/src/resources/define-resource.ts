@@ -63,6 +63,11 @@ export interface ResourceOptions<M extends AttributeMap, S extends boolean> {
   verbs?: readonly Verb[];
   /** Member actions: `PUT /routers/{id}/add_router_interface`. */
   actions?: Readonly<Record<string, 'GET' | 'PUT' | 'POST'>>;
+  /**
+   * Accepts bulk creates (default true). Neutron builds extension resources with
+   * `allow_bulk=False` unless they ask (routers and floating IPs do not).
+   */
+  bulk?: boolean;
 }
 
 /** A resource definition: the single source of its validation, DB columns and API types. */
@@ -79,6 +84,8 @@ export interface ResourceDefinition<M extends AttributeMap = AttributeMap> {
   readonly attributes: M;
   readonly verbs: readonly Verb[];
   readonly actions: Readonly<Record<string, 'GET' | 'PUT' | 'POST'>>;
+  /** Whether bulk creates are accepted (also subject to `[DEFAULT] allow_bulk`). */
+  readonly bulk: boolean;
   /** The resource's not-found error. */
   notFound(id: string | null): NeutronError;
 }
@@ -121,6 +128,7 @@ export function defineResource<const M extends AttributeMap, S extends boolean =
     } as unknown as Definition<M, S>['attributes'],
     verbs: options.verbs ?? ['list', 'show', 'create', 'update', 'delete'],
     actions: options.actions ?? {},
+    bulk: options.bulk ?? true,
     notFound: (id) => new NeutronError(404, notFoundType, notFoundMessage.replace('{id}', id ?? 'None')),
   };
 }
