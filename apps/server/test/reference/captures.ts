@@ -37,14 +37,8 @@ export function loadCaptures(): Capture[] {
 
 /**
  * Captures of the reference run that are not copied, by number, and why: their resources come
- * with service plugins that later issues build.
+ * with a service plugin that a later issue builds.
  */
 export const NOT_REPLAYED: ReadonlyArray<{ readonly from: number; readonly to: number; readonly why: string }> = [
-  { from: 66, to: 69, why: 'routers: the l3-router plugin' },
-  { from: 72, to: 77, why: 'routers: the l3-router plugin' },
-  { from: 80, to: 81, why: 'deleting a router (080) or its interface port (081, ServicePortInUse): the l3-router plugin' },
-  { from: 82, to: 93, why: 'floating IPs: the l3-router plugin' },
-  { from: 97, to: 97, why: 'floating IPs: the l3-router plugin' },
   { from: 115, to: 125, why: 'metering labels and rules: the metering plugin' },
-  { from: 126, to: 136, why: 'router interfaces, gateways and deletion: the l3-router plugin' },
 ];

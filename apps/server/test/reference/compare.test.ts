@@ -77,4 +77,50 @@ describe('BodyComparer', () => {
       withSubnet().compare(expected, { ports: [port('p2', '10.20.0.50'), port('p1', '10.30.0.9')] }, { unorderedLists: true, requestedIps }),
     ).toEqual([`.ports[0].fixed_ips[0].ip_address: "10.30.0.9" is not in the pools of subnet ${subnetId}`]);
   });
+
+  test("a subnet's gateway address is compared as it is; learned ids pair up unordered items", () => {
+    const subnets = ['a09ea13f-865a-48f1-bc61-67cc14587bf4', '98ed3582-c491-4113-82e3-f8d2a806652e'];
+    const comparer = new BodyComparer(new Substitutions());
+    for (const [id, prefix] of [
+      [subnets[0]!, '10.20.0'],
+      [subnets[1]!, '10.21.0'],
+    ] as const) {
+      const subnet = { id, gateway_ip: `${prefix}.1`, allocation_pools: [{ start: `${prefix}.2`, end: `${prefix}.254` }] };
+      comparer.compare({ subnet }, { subnet }, options);
+    }
+    const routerPort = (subnet: string, ip: string): Json => ({ device_owner: 'network:router_interface', fixed_ips: [{ subnet_id: subnet, ip_address: ip }] });
+    const expected = { ports: [routerPort(subnets[1]!, '10.21.0.1'), routerPort(subnets[0]!, '10.20.0.1')] };
+    const unordered = { unorderedLists: true, requestedIps: new Set<string>() };
+    expect(comparer.compare(expected, { ports: [routerPort(subnets[0]!, '10.20.0.1'), routerPort(subnets[1]!, '10.21.0.1')] }, unordered)).toEqual([]);
+    // Differences name items in the order both sides share (here by subnet id).
+    expect(comparer.compare(expected, { ports: [routerPort(subnets[0]!, '10.20.0.1'), routerPort(subnets[1]!, '10.21.0.9')] }, unordered)).toEqual([
+      '.ports[0].fixed_ips[0].ip_address: "10.21.0.9" differs from the reference "10.21.0.1"',
+    ]);
+  });
+
+  test('random floating IPs lie in the pools of their network, are learned, and replaced in messages', () => {
+    const networkId = 'eb77b6ae-1bfd-4774-8113-aa4040eac263';
+    const subnet = { id: '9bb6c75f-cead-408c-b9b9-88a6f392de0b', network_id: networkId, allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }] };
+    const comparer = new BodyComparer(new Substitutions());
+    comparer.compare({ subnet }, { subnet }, options);
+    const fip = (address: string): Json => ({ floatingip: { floating_ip_address: address, floating_network_id: networkId } });
+    expect(comparer.compare(fip('203.0.113.184'), fip('203.0.113.196'), options)).toEqual([]);
+    expect(comparer.subs.text('Cannot associate floating IP 203.0.113.184 (x) using fixed IP 10.20.0.50')).toBe(
+      'Cannot associate floating IP 203.0.113.196 (x) using fixed IP 10.20.0.50',
+    );
+    expect(comparer.compare(fip('203.0.113.185'), fip('203.0.113.5'), options)).toEqual([
+      `.floatingip.floating_ip_address: "203.0.113.5" is not in the pools of network ${networkId}`,
+    ]);
+  });
+
+  test('a value documented as answered differently is accepted only as documented', () => {
+    const comparer = new BodyComparer(new Substitutions());
+    expect(comparer.compare({ router: { revision_number: 3 } }, { router: { revision_number: 2 } }, options)).toEqual([]);
+    expect(comparer.compare({ router: { revision_number: 3 } }, { router: { revision_number: 4 } }, options)).toEqual([
+      '.router.revision_number: 4 differs from the reference 3',
+    ]);
+    expect(comparer.compare({ network: { revision_number: 3 } }, { network: { revision_number: 2 } }, options)).toEqual([
+      '.network.revision_number: 2 differs from the reference 3',
+    ]);
+  });
 });
