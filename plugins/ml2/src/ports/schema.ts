@@ -12,7 +12,8 @@ export const ports = pgTable(
   { ...columns, network_id: columns.network_id.references(() => networks.id) },
   (t) => [
     unique('ports_network_mac_key').on(t.network_id, t.mac_address),
-    index('ports_network_idx').on(t.network_id),
+    // Also serves lookups by network and device owner (a network's router interfaces).
+    index('ports_network_owner_idx').on(t.network_id, t.device_owner),
     index('ports_device_idx').on(t.device_id),
     index('ports_project_idx').on(t.project_id),
     index('ports_security_groups_idx').using('gin', sql`${t.security_groups} jsonb_path_ops`),
