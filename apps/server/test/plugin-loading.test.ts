@@ -266,11 +266,11 @@ describe('nucleon-server refuses to start', () => {
     {
       name: 'listing every problem when there are several',
       core: 'fixture-l3a',
-      services: 'fixture-l3b, fixture-oldcore, fixture-unbranded, fixture-broken, router',
+      services: 'fixture-l3b, fixture-oldcore, fixture-unbranded, fixture-broken, vpnaas',
       problems: [
         /^package nucleon-plugin-fixture-unbranded@0\.1\.0 .* is not a Nucleon plugin/,
         /^plugin package nucleon-plugin-fixture-broken failed to load: Cannot find package 'nucleon-fixture-missing-dependency'/,
-        "plugin 'router' is not installed: install @nucleon/l3-router beside the server (npm install @nucleon/l3-router)",
+        "plugin 'vpnaas' is not installed: install @nucleon/vpn beside the server (npm install @nucleon/vpn)",
         'core_plugin nucleon-plugin-fixture-l3a@1.2.0 is not a core plugin (its type is L3_ROUTER_NAT); name it in service_plugins',
         /^plugin nucleon-plugin-fixture-oldcore@2\.0\.0 requires @nucleon\/core >=2\.0\.0 <3/,
       ],
