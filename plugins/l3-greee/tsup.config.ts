@@ -1,15 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm'],
-  platform: 'node',
-  target: 'node20',
-  removeNodeProtocol: false, // keep `node:fs` etc. as written
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  // dist/index.js sits directly in dist/, so `new URL('../drizzle/', import.meta.url)` finds drizzle/.
-  splitting: true,
-  // dependencies and peerDependencies (@nucleon/core) stay external (tsup's default).
-});
+export default defineConfig(packageBuild({ index: 'src/index.ts' }));
