@@ -591,7 +591,7 @@ async function floatingIps(dir: string, startNucleon: (label: string, configFile
     `floating IPs: a server with service_plugins = router on a fresh folder (default configuration); external flat network (physnet public) with 100.64.0.0/16, a router with its gateway there and an interface on an internal 10.64.0.0/16 with ${portIds.length} ports; ${fips.length} floating IPs created, ${associated.length} associated (each with a port of its own), ${disassociated} disassociated, ${deleted} deleted — every request of these rows acts on a different floating IP; at most ${Math.round(WARMUP_SHARE * 100)}% of each finite workload warms up, the rest is measured (up to ${SECONDS} s)`,
   );
   notes.push(
-    `floating IP associate finds the router by listing the internal network's router-interface ports, which reads all ${portIds.length + 1} ports of that network (by its network_id index; device_owner has none) twice per request: its cost grows with the ports on the internal network`,
+    `floating IP associate finds the router through the internal network's router-interface ports (index on network_id, device_owner); the internal network here has ${portIds.length + 1} ports`,
   );
   for (const line of wrong.slice(0, 10)) notes.push(`WARNING (floating IPs): ${line}`);
   if (wrong.length > 10) notes.push(`WARNING (floating IPs): ${wrong.length - 10} more like these`);
