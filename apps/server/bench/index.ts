@@ -19,13 +19,14 @@
  * BENCH_CPU_PROF (a folder: the Nucleon servers write V8 CPU profiles there), BENCH_KEEP=1
  * (keep the temp folder).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Port } from '@nucleon/core';
 import { drive, run, type Answer, type Call, type Load, type Measurement } from './load.js';
-import { freePort, startServer, type ServerProcess } from './processes.js';
+import { freePort, writeConf, type ConfSections } from '../test/helpers/processes.js';
+import { startServer, type ServerProcess } from './processes.js';
 import { insertPorts } from './seed-direct.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -257,39 +258,33 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-/** A neutron.conf for the bench: ML2, noauth, no quotas, plus `extra` lines. */
-function neutronConf(port: number, dataDir: string, extra: { servicePlugins?: string; cacheMb?: number; lines?: readonly string[] } = {}): string {
-  return [
-    '[DEFAULT]',
-    'bind_host = 127.0.0.1',
-    `bind_port = ${port}`,
-    'core_plugin = ml2',
-    `service_plugins = ${extra.servicePlugins ?? ''}`.trimEnd(),
-    'auth_strategy = noauth',
-    'debug = false',
-    '',
-    '[database]',
-    `connection = pglite://${dataDir}`,
-    // Absent: the default (the cache on).
-    ...(extra.cacheMb !== undefined ? [`read_cache_size_mb = ${extra.cacheMb}`] : []),
-    '',
-    '[quotas]',
-    'default_quota = -1',
-    'quota_network = -1',
-    'quota_subnet = -1',
-    'quota_port = -1',
-    'quota_security_group = -1',
-    'quota_security_group_rule = -1',
-    ...(extra.lines ?? []),
-    '',
-    '[ml2]',
-    'type_drivers = local,flat,vlan,vxlan',
-    'tenant_network_types = vxlan',
-    '',
-    '[ml2_type_vxlan]',
-    'vni_ranges = 1001:2000',
-    '',
-  ].join('\n');
+/** A neutron.conf for the bench: ML2, noauth, no quotas; `extra` sections add to or override these. */
+function neutronConf(port: number, dataDir: string, extra: { servicePlugins?: string; cacheMb?: number; sections?: ConfSections } = {}): ConfSections {
+  const base: ConfSections = {
+    DEFAULT: {
+      bind_host: '127.0.0.1',
+      bind_port: port,
+      core_plugin: 'ml2',
+      service_plugins: extra.servicePlugins ?? '',
+      auth_strategy: 'noauth',
+      debug: false,
+    },
+    // Without read_cache_size_mb: the default (the cache on).
+    database: { connection: `pglite://${dataDir}`, ...(extra.cacheMb !== undefined ? { read_cache_size_mb: extra.cacheMb } : {}) },
+    quotas: {
+      default_quota: -1,
+      quota_network: -1,
+      quota_subnet: -1,
+      quota_port: -1,
+      quota_security_group: -1,
+      quota_security_group_rule: -1,
+    },
+    ml2: { type_drivers: 'local,flat,vlan,vxlan', tenant_network_types: 'vxlan' },
+    ml2_type_vxlan: { vni_ranges: '1001:2000' },
+  };
+  const sections: Record<string, ConfSections[string]> = { ...base };
+  for (const [name, entries] of Object.entries(extra.sections ?? {})) sections[name] = { ...base[name], ...entries };
+  return sections;
 }
 
 async function main(): Promise<void> {
@@ -348,10 +343,8 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const dataDir = join(dir, 'data');
-    const defaultConf = join(dir, 'neutron.conf');
-    const cacheOffConf = join(dir, 'neutron-cache-off.conf');
-    await writeFile(defaultConf, neutronConf(port, dataDir));
-    await writeFile(cacheOffConf, neutronConf(port, dataDir, { cacheMb: 0 }));
+    const defaultConf = await writeConf(dir, 'neutron.conf', neutronConf(port, dataDir));
+    const cacheOffConf = await writeConf(dir, 'neutron-cache-off.conf', neutronConf(port, dataDir, { cacheMb: 0 }));
     const start = (variant: Variant, label: string) => startNucleon(`${label}-${variant}`, variant === 'default' ? defaultConf : cacheOffConf, base);
 
     // The uncached reads first, so that the default server runs on into the create row.
@@ -480,12 +473,12 @@ interface FloatingIpBody {
 async function floatingIps(dir: string, startNucleon: (label: string, configFile: string, base: string) => Promise<ServerProcess>): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const configFile = join(dir, 'neutron-l3.conf');
-  await writeFile(
-    configFile,
+  const configFile = await writeConf(
+    dir,
+    'neutron-l3.conf',
     neutronConf(port, join(dir, 'data-l3'), {
       servicePlugins: 'router',
-      lines: ['quota_router = -1', 'quota_floatingip = -1', '', '[ml2_type_flat]', 'flat_networks = public'],
+      sections: { quotas: { quota_router: -1, quota_floatingip: -1 }, ml2_type_flat: { flat_networks: 'public' } },
     }),
   );
   const server = await startNucleon('l3', configFile, base);

@@ -1,7 +1,6 @@
 /** Child processes of the bench: the servers under load run apart from the load generator. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A server process the bench started. */
@@ -13,19 +12,6 @@ export interface ServerProcess {
   readonly logFile: string;
   /** Stops it with SIGTERM (SIGKILL after a grace period) and waits for the exit. */
   stop(): Promise<void>;
-}
-
-/** A TCP port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function tail(file: string, lines = 20): string {

@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AttributeSpec } from './attributes/attribute.js';
 import type { Config } from './config/config.js';
 import { parseCreateItem } from './attributes/request-body.js';
 import { coreOptions } from './config/core-options.js';
 import type { Database, Engine } from './db/database.js';
+import type { CorePluginApi } from './definitions/core-plugin.js';
 import { coreExtensions } from './definitions/extensions.js';
 import { ReadCache } from './db/read-cache.js';
 import { ExtensionRegistry, type KnownExtension } from './extensions/registry.js';
@@ -46,8 +46,8 @@ export class PluginDirectory {
     return this.byType.get(type)?.instance as I | undefined;
   }
 
-  /** The core plugin's instance. */
-  core<I extends PluginInstance = PluginInstance>(): I {
+  /** The core plugin's instance: what {@link CorePluginApi} promises, or a narrower type a plugin knows it has. */
+  core<I extends PluginInstance = CorePluginApi>(): I {
     return this.byType.get('CORE')!.instance as I;
   }
 
@@ -217,8 +217,7 @@ export class Runtime {
         const attributes: ServedAttribute[] = [];
         for (const [name, { spec }] of Object.entries(definition.attributes)) {
           if (spec.extension && !this.extensions.isEnabled(spec.extension)) continue;
-          // Hidden attributes are accepted in requests but never rendered.
-          attributes.push({ name, spec, select: spec.visible ? table.selectFor(name, spec) : sql`null` });
+          attributes.push({ name, spec, select: table.selectFor(name, spec) });
         }
         for (const ext of this.extensions.enabled()) {
           for (const name of Object.keys(ext.attributes[definition.name] ?? {})) {
@@ -256,7 +255,7 @@ export class Runtime {
     if (!served) {
       served = Object.entries(table.resource.attributes)
         .filter(([, { spec }]) => !spec.extension || this.extensions.isEnabled(spec.extension))
-        .map(([name, { spec }]) => ({ name, spec, select: spec.visible ? table.selectFor(name, spec) : sql`null` }));
+        .map(([name, { spec }]) => ({ name, spec, select: table.selectFor(name, spec) }));
       this.servedByTable.set(table, served);
     }
     return served;

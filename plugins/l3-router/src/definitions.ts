@@ -14,6 +14,7 @@ import {
   type FixedIp,
   type FixedIpRequest,
   type HostRoute,
+  type Port,
   type ResourceOf,
   type UpdateBody,
   type Converter,
@@ -34,16 +35,11 @@ export interface ExternalGatewayRequest {
   enable_snat?: boolean;
 }
 
+/** The fields of an associated port a floating IP shows (`fip-port-details`), in Neutron's order. */
+export const PORT_DETAILS_KEYS = ['name', 'network_id', 'mac_address', 'admin_state_up', 'status', 'device_id', 'device_owner'] as const;
+
 /** The internal port of an associated floating IP (`fip-port-details`). */
-export interface PortDetails {
-  name: string;
-  network_id: string;
-  mac_address: string;
-  admin_state_up: boolean;
-  status: string;
-  device_id: string;
-  device_owner: string;
-}
+export type PortDetails = Pick<Port, (typeof PORT_DETAILS_KEYS)[number]>;
 
 function invalid(reason: string): Error {
   return HTTPBadRequest({ message: `Invalid input for external_gateway_info. Reason: ${reason}.` });

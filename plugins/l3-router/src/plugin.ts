@@ -6,7 +6,6 @@ import {
   latestState,
   parseIp,
   type Context,
-  type CorePluginApi,
   type EventPayload,
   type FixedIp,
   type ListOptions,
@@ -167,7 +166,7 @@ export class L3RouterPlugin {
       const v4Subnets = new Set(
         subnetOnly.length === 0
           ? []
-          : (await this.runtime.plugins.core<CorePluginApi>().getSubnets(payload.context.elevated(), { filters: { id: subnetOnly } }))
+          : (await this.runtime.plugins.core().getSubnets(payload.context.elevated(), { filters: { id: subnetOnly } }))
               .filter((s) => s.ip_version === 4)
               .map((s) => s.id),
       );

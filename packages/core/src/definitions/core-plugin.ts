@@ -15,7 +15,7 @@ export interface PortChangeOptions {
 }
 
 /**
- * What other plugins may ask of the core plugin, found with `runtime.plugins.core<CorePluginApi>()`
+ * What other plugins may ask of the core plugin, found with `runtime.plugins.core()`
  * (Neutron's `NeutronPluginBaseV2`). Reads take the list options of the API (attribute filters,
  * sorting); writes take validated bodies (see `runtime.requestBody`).
  */

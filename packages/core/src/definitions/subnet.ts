@@ -54,7 +54,6 @@ export type SubnetCreate = CreateBody<typeof subnet>;
 /** A validated subnet PUT body. */
 export type SubnetUpdate = UpdateBody<typeof subnet>;
 
-
 declare module '../events/registry.js' {
   interface EventResources {
     subnet: Subnet;

@@ -108,6 +108,8 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
 
   /** The SQL rendering one attribute in responses. */
   selectFor(name: string, spec: AttributeSpec): SQL {
+    // Hidden attributes are accepted in requests but never rendered (they may have no column).
+    if (!spec.visible) return sql`null`;
     if (name === 'tags') {
       return sql`coalesce((select json_agg(tg.tag order by tg.tag) from ${tagsTable} tg where tg.resource_id = ${this.id}), '[]'::json)`;
     }

@@ -19,14 +19,12 @@ import {
   type FloatingIp,
   type FloatingIpCreate,
   type FloatingIpUpdate,
+  PORT_DETAILS_KEYS,
   type PortDetails,
 } from '../definitions.js';
 import { ExternalGatewayForFloatingIPNotFound, ExternalIpAddressExhausted, FloatingIPPortAlreadyAssociated } from '../errors.js';
 import { ROUTER_INTERFACE_OWNERS, type RouterService } from '../routers/routers.js';
 import { floatingips } from './schema.js';
-
-/** `port_details` keys in Neutron's order. */
-const PORT_DETAILS_KEYS = ['name', 'network_id', 'mac_address', 'admin_state_up', 'status', 'device_id', 'device_owner'] as const;
 
 /** Floating IPs as the API shows them. */
 export const floatingipsTable = bindTable(floatingip, floatingips, {
@@ -52,15 +50,7 @@ const NONE: Association = { portId: null, fixedIpAddress: null, routerId: null, 
 
 /** The `port_details` of an associated port (`fip-port-details`). */
 export function portDetails(port: Port): PortDetails {
-  return {
-    name: port.name,
-    network_id: port.network_id,
-    mac_address: port.mac_address!,
-    admin_state_up: port.admin_state_up,
-    status: port.status,
-    device_id: port.device_id,
-    device_owner: port.device_owner,
-  };
+  return Object.fromEntries(PORT_DETAILS_KEYS.map((key) => [key, port[key]])) as PortDetails;
 }
 
 /**
@@ -74,7 +64,7 @@ export class FloatingIpService {
   ) {}
 
   private get core(): CorePluginApi {
-    return this.runtime.plugins.core<CorePluginApi>();
+    return this.runtime.plugins.core();
   }
 
   async create(ctx: Context, body: FloatingIpCreate): Promise<FloatingIp> {
@@ -272,15 +262,16 @@ export class FloatingIpService {
    * each as an update without an association (Neutron's `disassociate_floatingips`).
    */
   async disassociatePort(ctx: Context, portId: string): Promise<void> {
+    const admin = ctx.elevated();
     const rows = await ctx.db.select({ id: floatingips.id }).from(floatingips).where(eq(floatingips.port_id, portId));
     for (const { id } of rows) {
-      const original = await floatingipsTable.get(ctx.elevated(), id);
+      const original = await floatingipsTable.get(admin, id);
       await resourceChange(
-        ctx.elevated(),
+        admin,
         { resource: 'floatingip', action: 'update', id, original, metadata: { association_event: false } },
         async () => {
           await floatingipsTable.update(ctx, id, { port_id: null, fixed_ip_address: null, router_id: null, port_details: null, lastKnownRouterId: original.router_id });
-          return floatingipsTable.get(ctx.elevated(), id);
+          return floatingipsTable.get(admin, id);
         },
       );
     }
@@ -288,10 +279,11 @@ export class FloatingIpService {
 
   /** Keeps `port_details` in step with the port it describes. */
   async refreshPortDetails(ctx: Context, port: Port): Promise<void> {
+    const details = portDetails(port);
     await ctx.db
       .update(floatingips)
-      .set({ port_details: portDetails(port) })
-      .where(and(eq(floatingips.port_id, port.id), sql`${floatingips.port_details} is distinct from ${JSON.stringify(portDetails(port))}::jsonb`));
+      .set({ port_details: details })
+      .where(and(eq(floatingips.port_id, port.id), sql`${floatingips.port_details} is distinct from ${JSON.stringify(details)}::jsonb`));
   }
 
   /** The floating IPs of a network that no port uses. */

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import {
   BadRequest,
   cidrContains,
@@ -66,7 +66,7 @@ export class InterfaceService {
   ) {}
 
   private get core(): CorePluginApi {
-    return this.runtime.plugins.core<CorePluginApi>();
+    return this.runtime.plugins.core();
   }
 
   async add(ctx: Context, routerId: string, body: unknown): Promise<RouterInterfaceInfo> {
@@ -161,7 +161,7 @@ export class InterfaceService {
     const fips = await ctx.db
       .select({ fixed: floatingips.fixed_ip_address })
       .from(floatingips)
-      .where(and(eq(floatingips.router_id, routerId)));
+      .where(eq(floatingips.router_id, routerId));
     if (fips.some((f) => f.fixed !== null && cidrContains(cidr, parseIp(f.fixed)!))) {
       throw RouterInterfaceInUseByFloatingIP({ router_id: routerId, subnet_id: subnet.id });
     }

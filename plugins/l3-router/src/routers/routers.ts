@@ -61,7 +61,7 @@ export class RouterService {
   constructor(private readonly runtime: Runtime) {}
 
   private get core(): CorePluginApi {
-    return this.runtime.plugins.core<CorePluginApi>();
+    return this.runtime.plugins.core();
   }
 
   private get options() {
@@ -187,12 +187,14 @@ export class RouterService {
     const enableSnat = info?.enable_snat ?? this.options.enable_snat_by_default;
     const requestedIps = info?.external_fixed_ips ?? [];
     let network;
+    let networkSubnets: Subnet[] = [];
     if (info) {
       network = await this.core.getNetwork(admin, info.network_id);
       if (!network['router:external']) {
         throw BadRequest({ resource: 'router', msg: `Network ${network.id} is not an external network` });
       }
-      const gateways = (await this.core.getSubnets(admin, { filters: { network_id: [network.id] } }))
+      networkSubnets = await this.core.getSubnets(admin, { filters: { network_id: [network.id] } });
+      const gateways = networkSubnets
         .map((s) => s.gateway_ip)
         .filter((ip): ip is string => ip !== null);
       const clash = requestedIps.find((ip) => ip.ip_address !== undefined && gateways.includes(ip.ip_address));
@@ -223,8 +225,8 @@ export class RouterService {
     }
     if (network) {
       const gatewayNetwork = network;
-      const interfaces = (await this.attachedSubnets(ctx, routerId)).filter((a) => !a.isGateway);
-      this.checkNewSubnets(interfaces, await this.core.getSubnets(admin, { filters: { network_id: [gatewayNetwork.id] } }));
+      // The old gateway is gone by now: the new one's subnets must not overlap the interfaces'.
+      this.checkNewSubnets(await this.attachedSubnets(ctx, routerId, { networkId: null, portId: null }), networkSubnets);
       await resourceChange(ctx, { resource: 'router_gateway', action: 'create', id: routerId, request: { external_gateway_info: info } }, async () => {
         const body = this.runtime.requestBody<PortCreate>(
           'port',
