@@ -2,6 +2,8 @@
  * `nucleon-server` as operators run it: a real process, a neutron.conf file, a PGlite data
  * folder, JSON logs on stdout, one readable message on stderr when it refuses to start.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,8 +177,26 @@ describe('a bad configuration', () => {
     },
     {
       name: 'an unknown auth_strategy',
-      args: async () => ['--config-file', await conf('auth.conf', 1, 'unused', { DEFAULT: { auth_strategy: 'keystone' } })],
-      says: [/\[DEFAULT\] auth_strategy .*'keystone' is not one of noauth/],
+      args: async () => ['--config-file', await conf('auth.conf', 1, 'unused', { DEFAULT: { auth_strategy: 'ldap' } })],
+      says: [/\[DEFAULT\] auth_strategy .*'ldap' is not one of noauth, keystone/],
+    },
+    {
+      name: 'keystone without service credentials',
+      args: async () => ['--config-file', await conf('keystone.conf', 1, 'unused', { DEFAULT: { auth_strategy: 'keystone' } })],
+      says: [/\[keystone_authtoken\] auth_url is required/, /\[keystone_authtoken\] username is required/, /\[keystone_authtoken\] password is required/],
+    },
+    {
+      name: 'a policy file that does not parse',
+      args: async () => {
+        await writeFile(join(dir, 'bad-policy.yaml'), 'get_network: "rule:admin_only or"\n');
+        return ['--config-file', await conf('policy.conf', 1, 'unused', { oslo_policy: { policy_file: 'bad-policy.yaml' } })];
+      },
+      says: [/bad-policy\.yaml: cannot parse policy rule "rule:admin_only or": unexpected end/],
+    },
+    {
+      name: 'a policy file that is not there',
+      args: async () => ['--config-file', await conf('nopolicy.conf', 1, 'unused', { oslo_policy: { policy_file: 'missing-policy.yaml' } })],
+      says: [/\[oslo_policy\] policy_file missing-policy\.yaml not found/],
     },
     {
       name: 'a MySQL connection (what Neutron files usually carry)',

@@ -11,6 +11,8 @@ import { ExtensionRegistry, type KnownExtension } from './extensions/registry.js
 import { EventRegistry } from './events/registry.js';
 import type { PluginDefinition, PluginInstance, ServiceType } from './plugins/define-plugin.js';
 import { describePlugin, checkPluginSet, type LoadedPlugin } from './plugins/service-manager.js';
+import { checkAuthOptions } from './auth/authenticate.js';
+import { loadPolicy, PolicyEnforcer } from './policy/enforcer.js';
 import { QuotaEngine, quotaOptions } from './quotas/quota-engine.js';
 import type { ResourceDefinition } from './resources/define-resource.js';
 import type { AnyResourceTable, ServedAttribute } from './resources/resource-table.js';
@@ -93,10 +95,20 @@ export function checkConfiguration(config: Config, core: LoadedPlugin, services:
   const plugins = [core, ...services];
   const problems = checkPluginSet(core, services, CORE_VERSION);
   problems.push(...config.check(coreOptions));
+  if (problems.length === 0) problems.push(...checkAuthOptions(config));
   for (const plugin of plugins) for (const group of plugin.definition.options) problems.push(...config.check(group));
   problems.push(...config.check(quotaOptions(plugins.flatMap((p) => p.definition.quotas))));
   problems.push(...buildExtensions(plugins).problems);
+  if (problems.length === 0) problems.push(...buildPolicy(config, plugins).problems);
   return [...new Set(problems)];
+}
+
+function buildPolicy(config: Config, plugins: readonly LoadedPlugin[]) {
+  return loadPolicy({
+    config,
+    resources: plugins.flatMap((p) => p.definition.resources.map((table) => table.resource)),
+    plugins: plugins.map((p) => ({ source: p.packageName, rules: p.definition.policies })),
+  });
 }
 
 function buildExtensions(plugins: readonly LoadedPlugin[]) {
@@ -133,6 +145,8 @@ export class Runtime {
   readonly events: EventRegistry;
   readonly extensions: ExtensionRegistry;
   readonly quotas: QuotaEngine;
+  /** Neutron's policy: who may see and do what (defaults, plugins' rules, `policy.yaml`). */
+  readonly policy: PolicyEnforcer;
   /** Rendered reads kept until the embedded database changes (PGlite only). */
   readonly readCache?: ReadCache;
   readonly resources = new Map<string, ServedResource>();
@@ -154,6 +168,9 @@ export class Runtime {
       config,
       plugins.flatMap((p) => p.definition.quotas),
     );
+    const policy = buildPolicy(config, plugins);
+    for (const warning of policy.warnings) log.warn(warning);
+    this.policy = new PolicyEnforcer(policy.policy);
     const cacheMb = config.get(coreOptions).database.read_cache_size_mb;
     if (changes && cacheMb > 0) this.readCache = new ReadCache(changes, cacheMb * 1024 * 1024);
   }

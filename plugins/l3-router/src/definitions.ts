@@ -94,7 +94,29 @@ export const router = defineResource({
   actions: { add_router_interface: 'PUT', remove_router_interface: 'PUT' },
   // As Neutron's l3 extension resources: no bulk create.
   bulk: false,
+  policies: routerPolicies(),
 });
+
+/** Neutron's router rules: SNAT and fixed gateway addresses are the operator's to choose. */
+function routerPolicies(): Record<string, string> {
+  const rules: Record<string, string> = {
+    create_router: 'rule:regular_user',
+    get_router: 'rule:admin_or_owner',
+    update_router: 'rule:admin_or_owner',
+    delete_router: 'rule:admin_or_owner',
+    add_router_interface: 'rule:admin_or_owner',
+    remove_router_interface: 'rule:admin_or_owner',
+  };
+  for (const verb of ['create_router', 'update_router']) {
+    Object.assign(rules, {
+      [`${verb}:external_gateway_info`]: 'rule:admin_or_owner',
+      [`${verb}:external_gateway_info:network_id`]: 'rule:admin_or_owner',
+      [`${verb}:external_gateway_info:enable_snat`]: 'rule:admin_only',
+      [`${verb}:external_gateway_info:external_fixed_ips`]: 'rule:admin_only',
+    });
+  }
+  return rules;
+}
 
 /** Floating IPs (`/v2.0/floatingips`). */
 export const floatingip = defineResource({
@@ -114,6 +136,13 @@ export const floatingip = defineResource({
     fixed_ip_address: attr.ip().nullable().post().put().default(null).sortable(),
     status: attr.enum(['ACTIVE', 'DOWN', 'ERROR']).sortable(),
     port_details: attr.json<PortDetails | null>().nullable().ext('fip-port-details'),
+  },
+  policies: {
+    create_floatingip: 'rule:regular_user',
+    'create_floatingip:floating_ip_address': 'rule:admin_only',
+    get_floatingip: 'rule:admin_or_owner',
+    update_floatingip: 'rule:admin_or_owner',
+    delete_floatingip: 'rule:admin_or_owner',
   },
 });
 

@@ -12,7 +12,7 @@ import {
 } from '../errors/neutron-error.js';
 import { registerQuotaRoutes } from '../quotas/quota-routes.js';
 import type { Runtime } from '../runtime.js';
-import { identify } from './auth.js';
+import { createAuthenticator } from '../auth/authenticate.js';
 import { registerDiscoveryRoutes } from './discovery-routes.js';
 import { registerResourceRoutes } from './resource-routes.js';
 
@@ -73,10 +73,18 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     }
   });
 
+  const authenticate = createAuthenticator(runtime);
   app.decorateRequest('ctx', null as unknown as Context);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
-    request.ctx = new Context(runtime, identify(request), { requestId: request.id, log: request.log as Logger });
+    // Version discovery (`GET /`) is open, as in Neutron's paste pipeline; everything else is not.
+    if (request.url === '/' || request.url.startsWith('/?')) {
+      request.ctx = Context.anonymous(runtime, { requestId: request.id, log: request.log as Logger });
+      return;
+    }
+    const identity = await authenticate(request, reply);
+    if (!identity) return reply;
+    request.ctx = new Context(runtime, identity, { requestId: request.id, log: request.log as Logger });
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(

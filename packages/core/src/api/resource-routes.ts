@@ -3,6 +3,8 @@ import { parseCreateItem, parseUpdateItem, unwrapCreateBody, unwrapUpdateBody } 
 import { coreOptions } from '../config/core-options.js';
 import type { Context } from '../context/context.js';
 import { BadRequest, HTTPBadRequest, TagNotFound, TagResourceNotFound } from '../errors/neutron-error.js';
+import { PolicyEnforcer } from '../policy/enforcer.js';
+import type { ListOptions } from '../resources/resource-table.js';
 import { addTags, checkTag, listTags, removeAllTags, removeTag, replaceTags, tagsFromBody } from '../resources/tags.js';
 import { actionMethod, methodSuffix, type Runtime, type ServedResource } from '../runtime.js';
 import { paginationLinks, parseListQuery } from './list-query.js';
@@ -59,9 +61,13 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
   const route = (verb: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, handler: Handler) =>
     app.route({ method: verb, url, handler: (request, reply) => handler(request.ctx, request, reply) });
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
-  /** Fails with the resource's 404 unless the caller can see it. */
-  const visible = async (ctx: Context, id: string) => {
-    await table.get(ctx, id);
+  const policy = runtime.policy;
+  const readable = new ReadableRows(served, policy);
+  /** The row a change applies to, once policy allows `action` on it (403, or 404 when it may not see it). */
+  const authorized = async (ctx: Context, id: string, action: string, changes?: Record<string, unknown>) => {
+    const original = (await table.get(ctx, id)) as Record<string, unknown>;
+    await policy.authorizeChange(ctx, served, action, original, changes);
+    return original;
   };
 
   if (definition.verbs.includes('list')) {
@@ -70,17 +76,17 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
       const query = parseListQuery(params, served, options.pagination_max_limit, taggable);
       const beforeList = table.options.beforeList;
       if (beforeList) await ctx.transaction(() => beforeList(ctx));
-      const page = await table.list(ctx, query);
+      const { page, json } = await readable.list(ctx, query);
       const links = paginationLinks(`${baseUrl(request)}${collectionPath}`, query, page);
       const linksJson = links.length > 0 ? `,"${definition.collection}_links":${JSON.stringify(links)}` : '';
-      return reply.type(JSON_TYPE).send(`{"${definition.collection}":${page.json}${linksJson}}`);
+      return reply.type(JSON_TYPE).send(`{"${definition.collection}":${json}${linksJson}}`);
     });
   }
 
   if (definition.verbs.includes('show')) {
     route('GET', memberPath, async (ctx, request, reply) => {
       const fields = new URL(request.url, 'http://localhost').searchParams.getAll('fields');
-      const json = await table.showJson(ctx, idOf(request), fields);
+      const json = await readable.show(ctx, idOf(request), fields);
       if (json === undefined) throw definition.notFound(idOf(request));
       return reply.type(JSON_TYPE).send(`{"${definition.name}":${json}}`);
     });
@@ -94,14 +100,16 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
       const parsed = items.map((item) => {
         // Bulk items may come wrapped (`{"networks": [{"network": {...}}]}`).
         const raw = bulk && typeof item === 'object' && item !== null && definition.name in item ? (item as Record<string, unknown>)[definition.name] : item;
-        return parseCreateItem(raw, served.specs, ctx.projectId);
+        policy.checkProjectOf(ctx, raw);
+        return { item: parseCreateItem(raw, served.specs, ctx.projectId), explicit: Object.keys(raw as object) };
       });
+      for (const { item, explicit } of parsed) await policy.authorizeCreate(ctx, served, item, explicit);
       const created = await ctx.transaction(async () => {
         const perProject = new Map<string, number>();
-        for (const item of parsed) perProject.set(item.project_id as string, (perProject.get(item.project_id as string) ?? 0) + 1);
+        for (const { item } of parsed) perProject.set(item.project_id as string, (perProject.get(item.project_id as string) ?? 0) + 1);
         for (const [projectId, count] of perProject) await runtime.quotas.enforce(ctx, projectId, definition.name, count);
         const results: unknown[] = [];
-        for (const item of parsed) results.push(await create(ctx, item));
+        for (const { item } of parsed) results.push(await create(ctx, item));
         return results;
       });
       reply.code(201);
@@ -116,7 +124,7 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
       const item = parseUpdateItem(unwrapUpdateBody(request.body, definition), served.specs);
       const expected = revisionConstraint(request, runtime);
       const updated = await ctx.transaction(async () => {
-        await visible(ctx, id);
+        await authorized(ctx, id, `update_${definition.name}`, item);
         await table.lockAndCheckRevision(ctx, id, expected);
         return update(ctx, id, item);
       });
@@ -130,7 +138,7 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
       const id = idOf(request);
       const expected = revisionConstraint(request, runtime);
       await ctx.transaction(async () => {
-        await visible(ctx, id);
+        await authorized(ctx, id, `delete_${definition.name}`);
         await table.lockAndCheckRevision(ctx, id, expected);
         await remove(ctx, id);
       });
@@ -150,34 +158,94 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
     route(verb, `${memberPath}/${action}`, async (ctx, request) => {
       const id = idOf(request);
       return ctx.transaction(async () => {
-        await visible(ctx, id);
+        await authorized(ctx, id, action);
         return act(ctx, id, request.body ?? {});
       });
     });
   }
 
-  if (taggable) registerTagRoutes(route, served, idOf);
+  if (taggable) registerTagRoutes(route, served, idOf, readable, (ctx, id) => authorized(ctx, id, `update_${definition.name}`));
+}
+
+/**
+ * Reads as the caller may see them: rows rendered by the database, then, when policy depends
+ * on the row (members), checked row by row and stripped of attributes the caller may not read.
+ */
+class ReadableRows {
+  private readonly visibleNames: readonly string[];
+
+  constructor(
+    private readonly served: ServedResource,
+    private readonly policy: PolicyEnforcer,
+  ) {
+    this.visibleNames = served.attributes.filter((a) => a.spec.visible).map((a) => a.name);
+  }
+
+  async list(ctx: Context, query: ListOptions) {
+    const plan = this.policy.readPlan(ctx, this.served);
+    const table = this.served.table;
+    if (PolicyEnforcer.isStatic(plan)) {
+      const page = await table.list(ctx, plan.excluded.size === 0 ? query : { ...query, fields: this.allowed(query.fields, plan.excluded) });
+      return { page, json: page.json };
+    }
+    // Rows are checked whole; `fields` is applied after the check.
+    const page = await table.list(ctx, { ...query, fields: [] });
+    const rows = await this.policy.filterRows(ctx, this.served, plan, JSON.parse(page.json) as Array<Record<string, unknown>>);
+    return { page, json: JSON.stringify(rows.map((row) => this.project(row, query.fields, plan.excluded))) };
+  }
+
+  async show(ctx: Context, id: string, fields: readonly string[]): Promise<string | undefined> {
+    const plan = this.policy.readPlan(ctx, this.served);
+    const table = this.served.table;
+    if (PolicyEnforcer.isStatic(plan)) {
+      return table.showJson(ctx, id, plan.excluded.size === 0 ? fields : this.allowed(fields, plan.excluded));
+    }
+    const json = await table.showJson(ctx, id);
+    if (json === undefined) return undefined;
+    const [row] = await this.policy.filterRows(ctx, this.served, plan, [JSON.parse(json) as Record<string, unknown>]);
+    return row ? JSON.stringify(this.project(row, fields, plan.excluded)) : undefined;
+  }
+
+  /** True when the caller may see the row (`get_<resource>`), e.g. before listing its tags. */
+  async visible(ctx: Context, id: string): Promise<boolean> {
+    return (await this.show(ctx, id, ['id'])) !== undefined;
+  }
+
+  private allowed(fields: readonly string[] | undefined, excluded: ReadonlySet<string>): string[] {
+    return (fields && fields.length > 0 ? fields : this.visibleNames).filter((name) => !excluded.has(name));
+  }
+
+  private project(row: Record<string, unknown>, fields: readonly string[] | undefined, excluded: ReadonlySet<string>) {
+    const wanted = fields && fields.length > 0 ? new Set(fields) : undefined;
+    for (const key of Object.keys(row)) if (excluded.has(key) || (wanted && !wanted.has(key))) delete row[key];
+    return row;
+  }
 }
 
 function registerTagRoutes(
   route: (verb: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, handler: Handler) => unknown,
   served: ServedResource,
   idOf: (request: FastifyRequest) => string,
+  readable: ReadableRows,
+  authorizeUpdate: (ctx: Context, id: string) => Promise<unknown>,
 ): void {
   const { definition, table } = served;
   const tagsPath = `/v2.0${definition.pathPrefix}/${definition.path}/:id/tags`;
   const tagOf = (request: FastifyRequest) => decodeURIComponent((request.params as { tag: string }).tag);
-  /** Runs `work` on a resource the caller can see, in one transaction. */
-  const onResource = <T>(ctx: Context, id: string, work: () => Promise<T>) =>
+  /** Runs `work` on a resource the caller can see, in one transaction; changing tags is updating the resource. */
+  const onResource = <T>(ctx: Context, id: string, work: () => Promise<T>, change = true) =>
     ctx.transaction(async () => {
-      if (!(await table.find(ctx, id))) throw TagResourceNotFound({ resource: definition.collection, resource_id: id });
+      if (!(await table.find(ctx, id)) || !(await readable.visible(ctx, id))) {
+        throw TagResourceNotFound({ resource: definition.collection, resource_id: id });
+      }
+      if (change) await authorizeUpdate(ctx, id);
       return work();
     });
 
-  route('GET', tagsPath, async (ctx, request) => ({ tags: await onResource(ctx, idOf(request), () => listTags(ctx, idOf(request))) }));
+  route('GET', tagsPath, async (ctx, request) => ({ tags: await onResource(ctx, idOf(request), () => listTags(ctx, idOf(request)), false) }));
   route('GET', `${tagsPath}/:tag`, async (ctx, request, reply) => {
     const tag = tagOf(request);
-    const tags = await onResource(ctx, idOf(request), () => listTags(ctx, idOf(request)));
+    const tags = await onResource(ctx, idOf(request), () => listTags(ctx, idOf(request)), false);
     if (!tags.includes(tag)) throw TagNotFound({ tag });
     return reply.code(204).send();
   });

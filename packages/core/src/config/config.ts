@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
 import type { OptionGroup, OptionSections, OptionValues } from './options.js';
 
@@ -23,7 +24,19 @@ export class ConfigError extends Error {
 export class Config {
   private readonly cache = new Map<OptionGroup, unknown>();
 
-  constructor(private readonly values: ReadonlyMap<string, ReadonlyMap<string, RawValue>> = new Map()) {}
+  constructor(
+    private readonly values: ReadonlyMap<string, ReadonlyMap<string, RawValue>> = new Map(),
+    /** The files read, in order (empty for in-memory configuration). */
+    readonly files: readonly string[] = [],
+  ) {}
+
+  /**
+   * Where files named by options are looked for, as oslo.config's `find_file`: the folders of
+   * the configuration files, the last one first.
+   */
+  searchDirs(): string[] {
+    return [...new Set(this.files.map((file) => dirname(resolve(file))).reverse())];
+  }
 
   /** Builds a configuration from in-memory sections (tests, embedding). */
   static fromObject(sections: Readonly<Record<string, Readonly<Record<string, string | number | boolean | readonly string[]>>>>): Config {
@@ -70,7 +83,7 @@ export class Config {
       }
     }
     if (problems.length > 0) throw new ConfigError(problems);
-    return new Config(values);
+    return new Config(values, files);
   }
 
   /** The raw text of an option, if set. */

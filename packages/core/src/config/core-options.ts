@@ -8,7 +8,11 @@ export const coreOptions = defineOptions({
     bind_port: opt.int(9696, 'Port the API listens on.', { min: 0, max: 65535 }),
     core_plugin: opt.string('', 'The core plugin: a package name, a short name or a stock alias (ml2).'),
     service_plugins: opt.list([], 'Service plugins: package names, short names or stock aliases (router, metering).'),
-    auth_strategy: opt.choice(['noauth'], 'noauth', 'noauth: every request is admin (development).'),
+    auth_strategy: opt.choice(
+      ['noauth', 'keystone'],
+      'noauth',
+      'keystone: every request carries a Keystone token ([keystone_authtoken]); noauth: every request is admin (development).',
+    ),
     base_mac: opt.string('fa:16:3e:00:00:00', 'Base MAC address; the first 3 octets stay, the 4th too when not 0.'),
     pagination_max_limit: opt.int(-1, 'Largest page a list may return; -1 for no limit.', { min: -1 }),
     api_workers: opt.int(1, 'API worker processes (several only with PostgreSQL; PGlite is in-process).', { min: 1 }),
@@ -28,6 +32,22 @@ export const coreOptions = defineOptions({
   },
   quotas: {
     default_quota: opt.int(-1, 'Default limit for resources without their own quota option; -1 is unlimited.', { min: -1 }),
+  },
+  keystone_authtoken: {
+    www_authenticate_uri: opt.string('', 'Keystone public URL, sent to clients in WWW-Authenticate on 401.'),
+    auth_url: opt.string('', 'Keystone URL the server authenticates itself at (with or without /v3).'),
+    auth_type: opt.choice(['password', 'v3password'], 'password', 'How the server authenticates itself.'),
+    username: opt.string('', 'The service user tokens are validated as.'),
+    password: opt.string('', "The service user's password."),
+    project_name: opt.string('service', "The service user's project."),
+    user_domain_name: opt.string('Default', "The service user's domain."),
+    project_domain_name: opt.string('Default', "The service project's domain."),
+    token_cache_time: opt.int(300, 'Seconds a validated token is trusted before Keystone is asked again (never past its expiry).', { min: 0 }),
+    token_cache_size: opt.int(10000, 'Most validated tokens kept.', { min: 1 }),
+    http_connect_timeout: opt.int(10, 'Seconds to wait for Keystone before answering 503.', { min: 1 }),
+  },
+  oslo_policy: {
+    policy_file: opt.string('policy.yaml', 'Rule overrides in oslo.policy syntax (YAML or JSON); relative to the configuration files. A missing default file means no overrides.'),
   },
   oslo_middleware: {
     max_request_body_size: opt.int(114688, 'Largest request body in bytes; larger ones get 413.', { min: 1 }),

@@ -9,8 +9,12 @@ import type { Runtime } from '../runtime.js';
 export interface Identity {
   readonly userId?: string;
   readonly projectId?: string;
+  /** Role names (`member`, `reader`, `admin`). */
   readonly roles: readonly string[];
+  /** Whether the `context_is_admin` rule passes: admins see and change every project's resources. */
   readonly isAdmin: boolean;
+  /** `all` for a system-scoped token. */
+  readonly systemScope?: string;
 }
 
 interface TransactionState {
@@ -33,6 +37,7 @@ export class Context implements Identity {
   readonly projectId?: string;
   readonly roles: readonly string[];
   readonly isAdmin: boolean;
+  readonly systemScope?: string;
   readonly log: Logger;
   /** `If-Match: revision_number=N` of the request, checked when the resource is changed. */
   revisionConstraint?: { resource: string; id: string; revision: number };
@@ -48,12 +53,18 @@ export class Context implements Identity {
     if (identity.projectId !== undefined) this.projectId = identity.projectId;
     this.roles = identity.roles;
     this.isAdmin = identity.isAdmin;
+    if (identity.systemScope !== undefined) this.systemScope = identity.systemScope;
     this.log = options.log ?? runtime.log.child({ requestId: this.requestId });
   }
 
   /** An admin context for the runtime's own work (start-up tasks, janitors). */
   static admin(runtime: Runtime): Context {
     return new Context(runtime, { roles: ['admin'], isAdmin: true });
+  }
+
+  /** The context of an unauthenticated request (version discovery): no project, no roles. */
+  static anonymous(runtime: Runtime, options: { requestId?: string; log?: Logger } = {}): Context {
+    return new Context(runtime, { roles: [], isAdmin: false }, options);
   }
 
   /** An admin context sharing this one's request id and open transaction. */

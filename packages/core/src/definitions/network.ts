@@ -22,6 +22,28 @@ export const network = defineResource({
     port_security_enabled: attr.boolean().post().put().default(true).policy().ext('port-security'),
     l2_adjacency: attr.boolean().computed().ext('l2_adjacency'),
   },
+  policies: {
+    create_network: '',
+    'create_network:shared': 'rule:admin_only',
+    'create_network:router:external': 'rule:admin_only',
+    'create_network:provider:network_type': 'rule:admin_only',
+    'create_network:provider:physical_network': 'rule:admin_only',
+    'create_network:provider:segmentation_id': 'rule:admin_only',
+    'create_network:port_security_enabled': 'rule:admin_or_owner',
+    get_network: 'rule:admin_or_owner or rule:shared or rule:external or rule:context_is_advsvc',
+    'get_network:router:external': '',
+    'get_network:provider:network_type': 'rule:admin_only',
+    'get_network:provider:physical_network': 'rule:admin_only',
+    'get_network:provider:segmentation_id': 'rule:admin_only',
+    update_network: 'rule:admin_or_owner',
+    'update_network:shared': 'rule:admin_only',
+    'update_network:router:external': 'rule:admin_only',
+    'update_network:provider:network_type': 'rule:admin_only',
+    'update_network:provider:physical_network': 'rule:admin_only',
+    'update_network:provider:segmentation_id': 'rule:admin_only',
+    'update_network:port_security_enabled': 'rule:admin_or_owner',
+    delete_network: 'rule:admin_or_owner',
+  },
 });
 
 /** A network as the API returns it. */

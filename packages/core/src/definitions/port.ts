@@ -135,7 +135,41 @@ export const port = defineResource({
     ip_allocation: attr.enum(['immediate', 'deferred', 'none']).sortable().ext('ip_allocation'),
     tags: attr.json<string[]>().computed().post().optional().validate(validateUniqueStrings(255)).ext('standard-attr-tag'),
   },
+  policies: portPolicies(),
 });
+
+/** Neutron's port rules: what a port's owner, its network's owner and admins may set or see. */
+function portPolicies(): Record<string, string> {
+  const rules: Record<string, string> = {
+    create_port: '',
+    get_port: 'rule:context_is_advsvc or rule:admin_owner_or_network_owner',
+    'get_port:binding:vif_type': 'rule:admin_only',
+    'get_port:binding:vif_details': 'rule:admin_only',
+    'get_port:binding:host_id': 'rule:admin_only',
+    'get_port:binding:profile': 'rule:admin_only',
+    update_port: 'rule:admin_or_owner or rule:context_is_advsvc',
+    'update_port:mac_address': 'rule:admin_only or rule:context_is_advsvc',
+    delete_port: 'rule:context_is_advsvc or rule:admin_owner_or_network_owner',
+  };
+  // Both verbs: addresses and security on someone else's (shared) network are its owner's call.
+  for (const verb of ['create_port', 'update_port']) {
+    Object.assign(rules, {
+      [`${verb}:device_owner`]: 'not rule:network_device or rule:context_is_advsvc or rule:admin_or_network_owner',
+      [`${verb}:fixed_ips`]: 'rule:context_is_advsvc or rule:admin_or_network_owner or rule:shared',
+      [`${verb}:fixed_ips:ip_address`]: 'rule:context_is_advsvc or rule:admin_or_network_owner',
+      [`${verb}:fixed_ips:subnet_id`]: 'rule:context_is_advsvc or rule:admin_or_network_owner or rule:shared',
+      [`${verb}:port_security_enabled`]: 'rule:context_is_advsvc or rule:admin_or_network_owner',
+      [`${verb}:binding:host_id`]: 'rule:admin_only',
+      [`${verb}:binding:profile`]: 'rule:admin_only',
+      [`${verb}:binding:vnic_type`]: 'rule:admin_or_owner',
+      [`${verb}:allowed_address_pairs`]: 'rule:admin_or_network_owner',
+      [`${verb}:allowed_address_pairs:mac_address`]: 'rule:admin_or_network_owner',
+      [`${verb}:allowed_address_pairs:ip_address`]: 'rule:admin_or_network_owner',
+    });
+  }
+  rules['create_port:mac_address'] = 'rule:context_is_advsvc or rule:admin_or_network_owner';
+  return rules;
+}
 
 /** A port as the API returns it. */
 export type Port = ResourceOf<typeof port>;

@@ -89,6 +89,11 @@ export const securityGroupRule = defineResource({
     remote_ip_prefix: attr.cidr().nullable().post().default(null).sortable().convert(convertIpPrefix),
     normalized_cidr: attr.cidr().nullable().sortable().ext('security-groups-normalized-cidr'),
   },
+  policies: {
+    create_security_group_rule: 'rule:admin_or_owner',
+    get_security_group_rule: 'rule:admin_or_owner or rule:sg_owner',
+    delete_security_group_rule: 'rule:admin_or_owner',
+  },
 });
 
 /** Security groups (`/v2.0/security-groups`). */
@@ -113,6 +118,12 @@ export const securityGroup = defineResource({
       }),
     stateful: attr.boolean().post().put().default(true).ext('stateful-security-group'),
     security_group_rules: attr.json<SecurityGroupRule[]>().computed(),
+  },
+  policies: {
+    create_security_group: '',
+    get_security_group: 'rule:admin_or_owner',
+    update_security_group: 'rule:admin_or_owner',
+    delete_security_group: 'rule:admin_or_owner',
   },
 });
 

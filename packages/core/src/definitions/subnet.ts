@@ -45,6 +45,12 @@ export const subnet = defineResource({
     ipv6_ra_mode: attr.enum(IPV6_MODES).nullable().post().optional().sortable(),
     ipv6_address_mode: attr.enum(IPV6_MODES).nullable().post().optional().sortable(),
   },
+  policies: {
+    create_subnet: 'rule:admin_or_network_owner',
+    get_subnet: 'rule:admin_or_owner or rule:shared',
+    update_subnet: 'rule:admin_or_network_owner',
+    delete_subnet: 'rule:admin_or_network_owner',
+  },
 });
 
 /** A subnet as the API returns it. */

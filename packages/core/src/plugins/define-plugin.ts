@@ -1,6 +1,7 @@
 import type { OptionGroup } from '../config/options.js';
 import type { MigrationSource } from '../db/migrations.js';
 import type { ExtensionDefinition } from '../extensions/define-extension.js';
+import type { PolicyRules } from '../policy/policy.js';
 import type { QuotaResource } from '../quotas/quota-engine.js';
 import type { AnyResourceTable } from '../resources/resource-table.js';
 import type { Runtime } from '../runtime.js';
@@ -49,6 +50,11 @@ export interface PluginOptions<I extends PluginInstance = PluginInstance> {
   readonly options?: readonly OptionGroup[];
   /** Resources counted by quotas (`network`, `port`, …). */
   readonly quotas?: readonly QuotaResource[];
+  /**
+   * Default policy rules beyond those of the plugin's resources (`defineResource({ policies })`),
+   * e.g. for attributes its extensions add to other plugins' resources. `policy.yaml` overrides them.
+   */
+  readonly policies?: PolicyRules;
   /** Service types that must be loaded too (their migrations run first). */
   readonly requires?: readonly ServiceType[];
   /** Builds the plugin instance once the runtime (database, events, config) is ready. */
@@ -79,6 +85,7 @@ export function definePlugin<I extends PluginInstance>(options: PluginOptions<I>
     resources: [],
     options: [],
     quotas: [],
+    policies: {},
     requires: [],
     ...options,
     migrations: options.migrations,

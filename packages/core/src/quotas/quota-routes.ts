@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { attr } from '../attributes/attribute.js';
 import { parseUpdateItem, unwrapUpdateBody } from '../attributes/request-body.js';
 import { HTTPBadRequest, HTTPNotImplemented } from '../errors/neutron-error.js';
+import type { Context } from '../context/context.js';
 import type { Runtime } from '../runtime.js';
 
 const MAX_LIMIT = 2_147_483_647;
@@ -14,8 +15,12 @@ export function registerQuotaRoutes(app: FastifyInstance, runtime: Runtime): voi
   const quotas = runtime.quotas;
   const limitSpec = attr.integer({ min: -1, max: MAX_LIMIT }).put();
   const specs = new Map(quotas.names.map((name) => [name, limitSpec.spec]));
+  /** Quota rules are checked against the project the URL names (`get_quota`: admin or that project). */
+  const authorize = (ctx: Context, rule: string, projectId?: string) =>
+    runtime.policy.authorize(ctx, rule, { resource: 'quota', values: projectId === undefined ? {} : { project_id: projectId } });
 
   app.get('/v2.0/quotas', async (request) => {
+    authorize(request.ctx, 'get_quota');
     const projects = await quotas.projectsWithOverrides(request.ctx);
     return { quotas: projects.map(({ projectId, limits }) => ({ ...limits, project_id: projectId, tenant_id: projectId })) };
   });
@@ -28,13 +33,18 @@ export function registerQuotaRoutes(app: FastifyInstance, runtime: Runtime): voi
   };
   app.get('/v2.0/quotas/tenant', async (request) => ({ tenant: { tenant_id: own(request.ctx.projectId) } }));
   app.get('/v2.0/quotas/project', async (request) => ({ project: { project_id: own(request.ctx.projectId) } }));
-  app.get<{ Params: { project: string } }>('/v2.0/quotas/:project', async (request) => ({
-    quota: await quotas.limits(request.ctx, request.params.project),
-  }));
-  app.get('/v2.0/quotas/:project/default', async () => ({ quota: quotas.defaults() }));
+  app.get<{ Params: { project: string } }>('/v2.0/quotas/:project', async (request) => {
+    authorize(request.ctx, 'get_quota', request.params.project);
+    return { quota: await quotas.limits(request.ctx, request.params.project) };
+  });
+  app.get<{ Params: { project: string } }>('/v2.0/quotas/:project/default', async (request) => {
+    authorize(request.ctx, 'get_quota', request.params.project);
+    return { quota: quotas.defaults() };
+  });
   if (runtime.extensions.isEnabled('quota_details')) {
     app.get<{ Params: { project: string } }>('/v2.0/quotas/:project/details', async (request) => {
       const { ctx } = request;
+      authorize(ctx, 'get_quota', request.params.project);
       const limits = await quotas.limits(ctx, request.params.project);
       const details: Record<string, { limit: number; used: number; reserved: number }> = {};
       for (const name of quotas.names) {
@@ -45,6 +55,7 @@ export function registerQuotaRoutes(app: FastifyInstance, runtime: Runtime): voi
   }
   app.put<{ Params: { project: string } }>('/v2.0/quotas/:project', async (request) => {
     const { ctx } = request;
+    authorize(ctx, 'update_quota', request.params.project);
     const body = { ...(unwrapUpdateBody(request.body, { name: 'quota' }) as Record<string, unknown>) };
     // quota-check-limit's options are not limits.
     delete body.force;
@@ -56,6 +67,7 @@ export function registerQuotaRoutes(app: FastifyInstance, runtime: Runtime): voi
     });
   });
   app.delete<{ Params: { project: string } }>('/v2.0/quotas/:project', async (request, reply) => {
+    authorize(request.ctx, 'delete_quota', request.params.project);
     await quotas.reset(request.ctx, request.params.project);
     return reply.code(204).send();
   });

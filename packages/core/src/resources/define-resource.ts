@@ -1,5 +1,6 @@
 import { attr, type ApiShape, type AttributeMap, type CreateShape, type UpdateShape } from '../attributes/attribute.js';
 import { NeutronError } from '../errors/neutron-error.js';
+import type { PolicyRules } from '../policy/policy.js';
 
 /** The REST verbs a resource may serve. */
 export type Verb = 'list' | 'show' | 'create' | 'update' | 'delete';
@@ -68,6 +69,12 @@ export interface ResourceOptions<M extends AttributeMap, S extends boolean> {
    * `allow_bulk=False` unless they ask (routers and floating IPs do not).
    */
   bulk?: boolean;
+  /**
+   * Default policy rules for the resource, by Neutron's names (`get_network`,
+   * `create_network:shared`, `add_router_interface`); operators override them in `policy.yaml`.
+   * Actions without a rule fall back to the `default` rule (admin or owner).
+   */
+  policies?: PolicyRules;
 }
 
 /** A resource definition: the single source of its validation, DB columns and API types. */
@@ -86,6 +93,8 @@ export interface ResourceDefinition<M extends AttributeMap = AttributeMap> {
   readonly actions: Readonly<Record<string, 'GET' | 'PUT' | 'POST'>>;
   /** Whether bulk creates are accepted (also subject to `[DEFAULT] allow_bulk`). */
   readonly bulk: boolean;
+  /** Default policy rules (see {@link ResourceOptions.policies}). */
+  readonly policies: PolicyRules;
   /** The resource's not-found error. */
   notFound(id: string | null): NeutronError;
 }
@@ -129,6 +138,7 @@ export function defineResource<const M extends AttributeMap, S extends boolean =
     verbs: options.verbs ?? ['list', 'show', 'create', 'update', 'delete'],
     actions: options.actions ?? {},
     bulk: options.bulk ?? true,
+    policies: options.policies ?? {},
     notFound: (id) => new NeutronError(404, notFoundType, notFoundMessage.replace('{id}', id ?? 'None')),
   };
 }

@@ -53,8 +53,12 @@ export interface TableBindingOptions<T extends PgTable> {
   readonly computed?: Readonly<Record<string, (table: T) => SQL>>;
   /** Filters on attributes that are not plain columns (`fixed_ips=ip_address=…`). */
   readonly filters?: Readonly<Record<string, (table: T, values: readonly string[]) => SQL>>;
-  /** Rows of other projects a non-admin may still see (shared networks). */
-  readonly sharedWhen?: (table: T) => SQL;
+  /**
+   * Rows of other projects a non-admin may still see, as Neutron's query hooks decide: shared and
+   * external networks, subnets of shared networks, ports on the caller's networks. Policy
+   * (`get_<resource>`) then checks each row; this keeps lists and pages to candidate rows.
+   */
+  readonly visibleWhen?: (table: T, ctx: Context) => SQL;
   /** Runs before an API list, in a transaction (Neutron creates a project's default security group there). */
   readonly beforeList?: (ctx: Context) => Promise<void>;
 }
@@ -166,7 +170,7 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
   private scope(ctx: Context): SQL | undefined {
     if (ctx.isAdmin) return undefined;
     const own = eq(this.column('project_id'), ctx.projectId ?? '');
-    const shared = this.options.sharedWhen?.(this.table);
+    const shared = this.options.visibleWhen?.(this.table, ctx);
     return shared ? sql`(${own} or ${shared})` : own;
   }
 

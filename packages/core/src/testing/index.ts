@@ -217,3 +217,4 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     },
   };
 }
+export * from './keystone.js';

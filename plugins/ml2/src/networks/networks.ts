@@ -31,7 +31,7 @@ export const networksTable = bindTable(network, networks, {
     // Every network is one segment here, so all its ports are L2-adjacent.
     l2_adjacency: () => sql`true`,
   },
-  sharedWhen: (t) => sql`(${t.shared} or ${t['router:external']})`,
+  visibleWhen: (t) => sql`(${t.shared} or ${t['router:external']})`,
 });
 
 function providerRequest(body: NetworkCreate | NetworkUpdate): SegmentRequest {

@@ -23,6 +23,7 @@ import {
   type Subnet,
 } from '@nucleon/core';
 import { networksTable } from '../networks/networks.js';
+import { networks } from '../networks/schema.js';
 import type { SecurityGroupService } from '../security-groups/security-groups.js';
 import type { SubnetService } from '../subnets/subnets.js';
 import { Ipam, type PortFacts } from './ipam.js';
@@ -104,7 +105,8 @@ export const portsTable = bindTable(port, ports, {
     fixed_ips: fixedIpsFilter,
     security_groups: (t, values) => sql`(${sql.join(values.map((id) => sql`${t.security_groups} @> ${JSON.stringify([id])}::jsonb`), sql` or `)})`,
   },
-  sharedWhen: () => sql`false`,
+  // A network's owner sees every port on it (`admin_owner_or_network_owner`).
+  visibleWhen: (t, ctx) => sql`${t.network_id} in (select n.id from ${networks} n where n.project_id = ${ctx.projectId ?? ''})`,
 });
 
 function isNetworkOwned(deviceOwner: string): boolean {

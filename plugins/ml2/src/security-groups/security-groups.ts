@@ -80,7 +80,10 @@ const SecurityGroupMultipleRemoteEntites = defineError(
 );
 
 /** Rules render as the rule resource does, embedded in their group. */
-export const securityGroupRulesTable = bindTable(securityGroupRule, securityGroupRules);
+export const securityGroupRulesTable = bindTable(securityGroupRule, securityGroupRules, {
+  // A group's owner sees every rule in it (`get_security_group_rule`: owner or sg_owner).
+  visibleWhen: (t, ctx) => sql`${t.security_group_id} in (select g.id from ${securityGroups} g where g.project_id = ${ctx.projectId ?? ''})`,
+});
 
 /** Security groups with their rules embedded. */
 export const securityGroupsTable = bindTable(securityGroup, securityGroups, {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, notInArray } from 'drizzle-orm';
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import {
   AUTO_DELETE_PORT_OWNERS,
   BadRequest,
@@ -31,6 +31,7 @@ import {
   poolsToApi,
   type Range,
 } from './pools.js';
+import { networks } from '../networks/schema.js';
 import { subnets } from './schema.js';
 
 export const SubnetInUse = defineError(
@@ -55,7 +56,11 @@ const HostRoutesExhausted = defineError(
 );
 
 /** Subnets as the API shows them. */
-export const subnetsTable = bindTable(subnet, subnets);
+export const subnetsTable = bindTable(subnet, subnets, {
+  // Subnets of shared networks are everyone's to see (`get_subnet`: owner or shared); those of a
+  // network that is only external are not.
+  visibleWhen: (t) => sql`${t.network_id} in (select n.id from ${networks} n where n.shared)`,
+});
 
 /** SLAAC and DHCPv6-stateless subnets give every port an EUI-64 address instead of allocating one. */
 export function isAutoAddress(s: Pick<Subnet, 'ipv6_ra_mode' | 'ipv6_address_mode'>): boolean {

@@ -8,10 +8,10 @@ import type { Identity } from '../context/context.js';
 export const NOAUTH_PROJECT_ID = 'fake_project_id';
 
 /**
- * Who a request is. With `auth_strategy = noauth` (development) every request is an admin,
+ * Who a request is with `auth_strategy = noauth` (development): always an admin, as in Neutron,
  * acting in the project named by `X-Project-Id` (as oslo.context reads it), or the default one.
  */
-export function identify(request: FastifyRequest): Identity {
+export function noauthIdentity(request: FastifyRequest): Identity {
   const header = request.headers['x-project-id'] ?? request.headers['x-tenant-id'];
   const projectId = typeof header === 'string' && header !== '' ? header : NOAUTH_PROJECT_ID;
   const user = request.headers['x-user-id'];

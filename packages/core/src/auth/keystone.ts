@@ -1,0 +1,164 @@
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { Identity } from '../context/context.js';
+
+/** `[keystone_authtoken]` as the validator needs it. */
+export interface KeystoneOptions {
+  readonly authUrl: string;
+  readonly username: string;
+  readonly password: string;
+  readonly projectName: string;
+  readonly userDomainName: string;
+  readonly projectDomainName: string;
+  /** Seconds a validated token is trusted. */
+  readonly cacheSeconds: number;
+  readonly cacheSize: number;
+  /** Seconds to wait for Keystone. */
+  readonly timeoutSeconds: number;
+}
+
+/** Keystone could not be asked (down, timing out, refusing our own credentials): answer 503. */
+export class KeystoneUnavailable extends Error {
+  constructor(reason: string) {
+    super(`Keystone is unavailable: ${reason}`);
+    this.name = 'KeystoneUnavailable';
+  }
+}
+
+/** A validated token's identity, minus what policy decides (`isAdmin`). */
+export type TokenIdentity = Omit<Identity, 'isAdmin'>;
+
+type CacheEntry = { readonly identity: TokenIdentity } | { readonly invalid: true };
+
+/** How long a token Keystone rejected stays rejected without asking again (bounded: tokens can be revoked, not un-revoked, but clocks drift). */
+const INVALID_TOKEN_SECONDS = 5;
+/** Our own token is renewed this long before it expires. */
+const RENEW_MARGIN_MS = 60_000;
+
+/** `http://keystone:5000`, `…/v3/`, `…/identity` → the v3 API root. */
+export function identityV3Url(authUrl: string): string {
+  const base = authUrl.replace(/\/+$/, '');
+  return base.endsWith('/v3') ? base : `${base}/v3`;
+}
+
+interface TokenBody {
+  token?: {
+    expires_at?: string;
+    user?: { id?: string; name?: string };
+    project?: { id?: string };
+    roles?: Array<{ name?: string }>;
+    system?: { all?: boolean };
+  };
+}
+
+/**
+ * Validates user tokens against Keystone v3 as keystonemiddleware does: the server signs in as
+ * its service user (`POST /v3/auth/tokens`, project-scoped), keeps that token until shortly
+ * before it expires, and checks each user token with `GET /v3/auth/tokens` + `X-Subject-Token`.
+ * Valid tokens are cached (bounded, at most `token_cache_time`, never past their expiry);
+ * rejected ones only for a few seconds; Keystone errors are never cached.
+ */
+export class KeystoneValidator {
+  private readonly v3: string;
+  private serviceToken?: { value: string; expiresAt: number };
+  private serviceTokenPending?: Promise<string>;
+  private readonly cache: LRUCache<string, CacheEntry>;
+
+  constructor(
+    private readonly options: KeystoneOptions,
+    private readonly log: Logger,
+  ) {
+    this.v3 = identityV3Url(options.authUrl);
+    this.cache = new LRUCache<string, CacheEntry>({
+      max: options.cacheSize,
+      ttl: Math.max(options.cacheSeconds, 1) * 1000,
+      // Concurrent requests with one new token share one validation.
+      fetchMethod: async (token, _stale, { options: entry }) => {
+        const result = await this.validate(token);
+        if ('invalid' in result) entry.ttl = INVALID_TOKEN_SECONDS * 1000;
+        else entry.ttl = Math.max(1, Math.min(options.cacheSeconds * 1000, result.expiresAt - Date.now()));
+        return 'invalid' in result ? result : { identity: result.identity };
+      },
+    });
+  }
+
+  /** The identity of a token, or undefined when Keystone says it is not valid. Throws {@link KeystoneUnavailable}. */
+  async identify(token: string): Promise<TokenIdentity | undefined> {
+    if (this.options.cacheSeconds === 0) {
+      const result = await this.validate(token);
+      return 'invalid' in result ? undefined : result.identity;
+    }
+    const entry = await this.cache.fetch(token);
+    return entry && 'identity' in entry ? entry.identity : undefined;
+  }
+
+  private async validate(token: string): Promise<{ identity: TokenIdentity; expiresAt: number } | { invalid: true }> {
+    for (let attempt = 1; ; attempt++) {
+      const serviceToken = await this.ownToken();
+      const response = await this.call(`${this.v3}/auth/tokens`, {
+        method: 'GET',
+        headers: { 'X-Auth-Token': serviceToken, 'X-Subject-Token': token, Accept: 'application/json' },
+      });
+      if (response.status === 401 && attempt === 1) {
+        // Our own token was revoked or expired early: sign in again once.
+        this.serviceToken = undefined;
+        continue;
+      }
+      if (response.status === 404 || response.status === 401) return { invalid: true };
+      if (response.status !== 200) throw new KeystoneUnavailable(`token validation answered ${response.status}`);
+      const body = (await response.json()) as TokenBody;
+      const expiresAt = Date.parse(body.token?.expires_at ?? '');
+      if (!body.token?.user?.id || Number.isNaN(expiresAt) || expiresAt <= Date.now()) return { invalid: true };
+      return {
+        expiresAt,
+        identity: {
+          userId: body.token.user.id,
+          ...(body.token.project?.id ? { projectId: body.token.project.id } : {}),
+          roles: (body.token.roles ?? []).map((r) => r.name ?? '').filter((name) => name !== ''),
+          ...(body.token.system?.all ? { systemScope: 'all' } : {}),
+        },
+      };
+    }
+  }
+
+  /** The server's own token, signed in once and shared by concurrent callers. */
+  private async ownToken(): Promise<string> {
+    if (this.serviceToken && this.serviceToken.expiresAt - RENEW_MARGIN_MS > Date.now()) return this.serviceToken.value;
+    this.serviceTokenPending ??= this.signIn().finally(() => {
+      this.serviceTokenPending = undefined;
+    });
+    return this.serviceTokenPending;
+  }
+
+  private async signIn(): Promise<string> {
+    const o = this.options;
+    const response = await this.call(`${this.v3}/auth/tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({
+        auth: {
+          identity: { methods: ['password'], password: { user: { name: o.username, password: o.password, domain: { name: o.userDomainName } } } },
+          scope: { project: { name: o.projectName, domain: { name: o.projectDomainName } } },
+        },
+      }),
+    });
+    const value = response.headers.get('x-subject-token');
+    if (response.status !== 201 || !value) {
+      this.log.error({ status: response.status, user: o.username, project: o.projectName }, 'Keystone refused the service credentials in [keystone_authtoken]');
+      throw new KeystoneUnavailable(`service sign-in answered ${response.status}`);
+    }
+    const body = (await response.json()) as TokenBody;
+    const expiresAt = Date.parse(body.token?.expires_at ?? '') || Date.now() + 3_600_000;
+    this.serviceToken = { value, expiresAt };
+    return value;
+  }
+
+  private async call(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.timeoutSeconds * 1000) });
+    } catch (error) {
+      this.log.warn({ err: error, url }, 'Keystone is unreachable');
+      throw new KeystoneUnavailable((error as Error).message);
+    }
+  }
+}
