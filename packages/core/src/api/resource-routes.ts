@@ -112,6 +112,7 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
         for (const { item } of parsed) results.push(await create(ctx, item));
         return results;
       });
+      await policy.stripAttributes(ctx, served, created as Array<Record<string, unknown>>);
       reply.code(201);
       return bulk ? { [definition.collection]: created } : { [definition.name]: created[0] };
     });
@@ -128,6 +129,7 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
         await table.lockAndCheckRevision(ctx, id, expected);
         return update(ctx, id, item);
       });
+      await policy.stripAttributes(ctx, served, [updated as Record<string, unknown>]);
       return { [definition.name]: updated };
     });
   }

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/config.js';
 import { coreOptions } from '../config/core-options.js';
 import type { Context, Identity } from '../context/context.js';
-import { HTTPBadRequest, PolicyNotAuthorized } from '../errors/neutron-error.js';
+import { HTTPBadRequest, HTTPNotFound, PolicyNotAuthorized } from '../errors/neutron-error.js';
 import type { ResourceDefinition } from '../resources/define-resource.js';
 import type { ServedResource } from '../runtime.js';
 import { baseRules } from './base-rules.js';
@@ -13,6 +13,9 @@ import { Policy, type Credentials, type PolicyRules, type PolicyTarget, type Rul
 import { ruleText, type Check } from './rule-language.js';
 
 type Row = Record<string, unknown>;
+
+/** Resources created on a network, which Neutron's ownership hook checks. */
+const NETWORK_CHILDREN = ['port', 'subnet'];
 
 /** Where a runtime's rules come from, in override order. */
 export interface PolicySources {
@@ -150,8 +153,29 @@ export class PolicyEnforcer {
    * rule (403 PolicyNotAuthorized).
    */
   async authorizeCreate(ctx: Context, served: ServedResource, item: Row, explicit: Iterable<string>): Promise<void> {
-    const check = this.matchRule(served, `create_${served.definition.name}`, item, explicit);
+    await this.checkNetworkOwnership(ctx, served, item);
+    // On create, a value equal to the attribute's default is not "explicitly set" (Neutron's
+    // `_is_attribute_explicitly_set`): `shared: false` needs no admin.
+    const set = [...explicit].filter((name) => {
+      const spec = served.specs.get(name);
+      const fallback = spec?.default?.value;
+      return !spec?.default || typeof fallback === 'function' || JSON.stringify(item[name]) !== JSON.stringify(fallback);
+    });
+    const check = this.matchRule(served, `create_${served.definition.name}`, item, set);
     if (!(await this.passes(ctx, check, served.definition.name, [item]))[0]) throw PolicyNotAuthorized({ rule: ruleText(check) });
+  }
+
+  /**
+   * Neutron's ownership hook: a port or subnet of one project on another project's network that
+   * is not shared is a 404 (the network's existence is not confirmed), before any policy rule.
+   */
+  private async checkNetworkOwnership(ctx: Context, served: ServedResource, item: Row): Promise<void> {
+    if (ctx.isAdmin || !NETWORK_CHILDREN.includes(served.definition.name) || typeof item.network_id !== 'string') return;
+    const networks = ctx.runtime.resources.get('network');
+    if (!networks) return;
+    const network = (await networks.table.find(ctx, item.network_id)) as Row | undefined;
+    if (!network) throw networks.definition.notFound(item.network_id);
+    if (network.shared !== true && network.project_id !== item.project_id) throw HTTPNotFound({});
   }
 
   /** Non-admins may not name another project in a create body. */
@@ -232,6 +256,24 @@ export class PolicyEnforcer {
       visible.push(row);
     });
     return visible;
+  }
+
+  /**
+   * Removes attributes the caller may not read from rows it may see (create and update
+   * responses: Neutron strips them there too, without hiding the row).
+   */
+  async stripAttributes(ctx: Context, served: ServedResource, rows: Row[]): Promise<Row[]> {
+    const plan = this.readPlan(ctx, served);
+    if (plan.excluded.size === 0 && plan.rowAttributes.length === 0) return rows;
+    const creds = this.credentials(ctx);
+    const targets = plan.rowAttributes.length > 0 ? await this.targets(ctx, served.definition.name, plan.references, rows) : [];
+    rows.forEach((row, i) => {
+      for (const name of plan.excluded) delete row[name];
+      for (const { name, check } of plan.rowAttributes) {
+        if (this.policy.evaluate(check, creds, targets[i]) !== true) delete row[name];
+      }
+    });
+    return rows;
   }
 
   /** Evaluates a check for each row (parents loaded once for all of them). */
