@@ -186,8 +186,9 @@ class ReadableRows {
   async list(ctx: Context, query: ListOptions) {
     const plan = this.policy.readPlan(ctx, this.served);
     const table = this.served.table;
-    if (PolicyEnforcer.isStatic(plan)) {
-      const page = await table.list(ctx, plan.excluded.size === 0 ? query : { ...query, fields: this.allowed(query.fields, plan.excluded) });
+    const fields = this.allowed(query.fields, plan.excluded);
+    if (PolicyEnforcer.isStatic(plan) && fields.length > 0) {
+      const page = await table.list(ctx, plan.excluded.size === 0 ? query : { ...query, fields });
       return { page, json: page.json };
     }
     // Rows are checked whole; `fields` is applied after the check.
@@ -196,16 +197,17 @@ class ReadableRows {
     return { page, json: JSON.stringify(rows.map((row) => this.project(row, query.fields, plan.excluded))) };
   }
 
-  async show(ctx: Context, id: string, fields: readonly string[]): Promise<string | undefined> {
+  async show(ctx: Context, id: string, requested: readonly string[]): Promise<string | undefined> {
     const plan = this.policy.readPlan(ctx, this.served);
     const table = this.served.table;
-    if (PolicyEnforcer.isStatic(plan)) {
-      return table.showJson(ctx, id, plan.excluded.size === 0 ? fields : this.allowed(fields, plan.excluded));
+    const fields = this.allowed(requested, plan.excluded);
+    if (PolicyEnforcer.isStatic(plan) && fields.length > 0) {
+      return table.showJson(ctx, id, plan.excluded.size === 0 ? requested : fields);
     }
     const json = await table.showJson(ctx, id);
     if (json === undefined) return undefined;
     const [row] = await this.policy.filterRows(ctx, this.served, plan, [JSON.parse(json) as Record<string, unknown>]);
-    return row ? JSON.stringify(this.project(row, fields, plan.excluded)) : undefined;
+    return row ? JSON.stringify(this.project(row, requested, plan.excluded)) : undefined;
   }
 
   /** True when the caller may see the row (`get_<resource>`), e.g. before listing its tags. */
@@ -213,6 +215,7 @@ class ReadableRows {
     return (await this.show(ctx, id, ['id'])) !== undefined;
   }
 
+  /** The attributes to render: those asked for (all visible ones by default) the caller may read. */
   private allowed(fields: readonly string[] | undefined, excluded: ReadonlySet<string>): string[] {
     return (fields && fields.length > 0 ? fields : this.visibleNames).filter((name) => !excluded.has(name));
   }

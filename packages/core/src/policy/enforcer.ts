@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Config } from '../config/config.js';
 import { coreOptions } from '../config/core-options.js';
 import type { Context, Identity } from '../context/context.js';
-import { HTTPBadRequest, HTTPNotFound, PolicyNotAuthorized } from '../errors/neutron-error.js';
+import { HTTPBadRequest, HTTPForbidden, PolicyNotAuthorized } from '../errors/neutron-error.js';
 import type { ResourceDefinition } from '../resources/define-resource.js';
 import type { ServedResource } from '../runtime.js';
 import { baseRules } from './base-rules.js';
@@ -166,8 +166,9 @@ export class PolicyEnforcer {
   }
 
   /**
-   * Neutron's ownership hook: a port or subnet of one project on another project's network that
-   * is not shared is a 404 (the network's existence is not confirmed), before any policy rule.
+   * Neutron's ownership hook (`pecan_wsgi/hooks/ownership_validation.py`), before any policy
+   * rule: a port or subnet on a network the caller cannot see is that network's 404; on a network
+   * it sees (external) but that is neither its own nor shared, a 403.
    */
   private async checkNetworkOwnership(ctx: Context, served: ServedResource, item: Row): Promise<void> {
     if (ctx.isAdmin || !NETWORK_CHILDREN.includes(served.definition.name) || typeof item.network_id !== 'string') return;
@@ -175,7 +176,9 @@ export class PolicyEnforcer {
     if (!networks) return;
     const network = (await networks.table.find(ctx, item.network_id)) as Row | undefined;
     if (!network) throw networks.definition.notFound(item.network_id);
-    if (network.shared !== true && network.project_id !== item.project_id) throw HTTPNotFound({});
+    if (network.shared !== true && network.project_id !== item.project_id) {
+      throw HTTPForbidden({ message: `Tenant ${String(item.project_id)} not allowed to create ${served.definition.name} on this network` });
+    }
   }
 
   /** Non-admins may not name another project in a create body. */
