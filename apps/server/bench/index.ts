@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Port } from '@nucleon/core';
+import { keystoneFixture } from '@nucleon/core/testing';
 import { drive, run, type Answer, type Call, type Load, type Measurement } from './load.js';
 import { freePort, writeConf, type ConfSections } from '../test/helpers/processes.js';
 import { startServer, type ServerProcess } from './processes.js';
@@ -66,7 +67,23 @@ interface Row {
 }
 
 /** Table order. */
-const KEYS = ['bare', 'show', 'list', 'page-small', 'page-big', 'page-marker', 'create', 'fip-create', 'fip-associate', 'fip-disassociate', 'fip-delete'];
+const KEYS = [
+  'bare',
+  'show',
+  'list',
+  'page-small',
+  'page-big',
+  'page-marker',
+  'create',
+  'fip-create',
+  'fip-associate',
+  'fip-disassociate',
+  'fip-delete',
+  'ks-admin-show',
+  'ks-member-show',
+  'ks-admin-list',
+  'ks-member-list',
+];
 
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -103,10 +120,10 @@ async function measureFinite(key: string, name: string, base: string, calls: rea
 }
 
 /** A JSON request to the Nucleon API; throws on an unexpected status. */
-async function api<T>(base: string, method: string, path: string, body?: unknown, expect = method === 'POST' ? 201 : 200): Promise<T> {
+async function api<T>(base: string, method: string, path: string, body?: unknown, expect = method === 'POST' ? 201 : 200, headers: Record<string, string> = {}): Promise<T> {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -453,12 +470,61 @@ async function main(): Promise<void> {
 
     // 6. Floating IPs: the stock L3 plugin, on a fresh folder, default configuration.
     await floatingIps(dir, startNucleon);
+
+    // 7. Keystone tokens and policy: the same reads as a member (rules checked row by row) and as an admin.
+    await keystoneReads(dir, startNucleon);
   } finally {
     for (const server of [...servers]) await server.stop();
     if (process.env.BENCH_KEEP) say(`kept ${dir}`);
     else await rm(dir, { recursive: true, force: true });
   }
   report(bare, started, loadBefore);
+}
+
+/**
+ * With a test Keystone configured (NUCLEON_TEST_KEYSTONE_URL, see `@nucleon/core/testing`): a
+ * server with `auth_strategy = keystone` and 1,000 ports of project nucleon-a, shown and listed
+ * with alice's token (a member: `get_port` depends on the row, so each row is checked, with its
+ * network loaded for `admin_owner_or_network_owner`) and with the admin's (the rule passes for
+ * the caller alone: the rendered JSON goes out untouched). Tokens are validated once and then
+ * served from the server's token cache, so Keystone itself is not what is measured.
+ */
+async function keystoneReads(dir: string, startNucleon: (label: string, configFile: string, base: string) => Promise<ServerProcess>): Promise<void> {
+  const fixture = await keystoneFixture();
+  if (!fixture) {
+    notes.push('no test Keystone (NUCLEON_TEST_KEYSTONE_URL): the member/admin token rows were not measured');
+    return;
+  }
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const auth = fixture.authConfig();
+  const configFile = await writeConf(dir, 'neutron-keystone.conf', neutronConf(port, join(dir, 'data-keystone'), { sections: auth }));
+  const server = await startNucleon('keystone', configFile, base);
+  const admin = { 'x-auth-token': await fixture.token('admin') };
+  const member = { 'x-auth-token': await fixture.token('alice') };
+  const project = fixture.projects.a.id;
+  const { network } = await api<{ network: { id: string } }>(base, 'POST', '/v2.0/networks', { network: { name: 'bench-ks', project_id: project } }, 201, admin);
+  await api(base, 'POST', '/v2.0/subnets', { subnet: { network_id: network.id, cidr: '10.2.0.0/16', ip_version: 4, project_id: project } }, 201, admin);
+  const ids: string[] = [];
+  for (let i = 0; i < SMALL; i += CHUNK) {
+    const body = { ports: Array.from({ length: CHUNK }, () => ({ network_id: network.id, project_id: project })) };
+    ids.push(...(await api<{ ports: Port[] }>(base, 'POST', '/v2.0/ports', body, 201, admin)).ports.map((p) => p.id));
+  }
+  const seen = await api<{ ports: Port[] }>(base, 'GET', '/v2.0/ports?fields=id', undefined, 200, member);
+  if (seen.ports.length !== SMALL) throw new Error(`alice lists ${seen.ports.length} ports, not ${SMALL}`);
+  say(`keystone: ${SMALL} ports of project ${fixture.projects.a.name} (alice is a member), tokens from ${fixture.url}`);
+  for (const [who, headers] of [['admin', admin], ['member', member]] as const) {
+    const shows = rotation(ids, (id) => `/v2.0/ports/${id}`);
+    await measure(`ks-${who}-show`, 'default', `port show, ${who} token`, base, { path: shows.path, headers });
+    await measure(`ks-${who}-list`, 'default', `list ${SMALL.toLocaleString('en')} ports, ${who} token`, base, { path: '/v2.0/ports', headers });
+  }
+  const ratio = (key: string) => {
+    const a = find(`ks-admin-${key}`, 'default');
+    const m = find(`ks-member-${key}`, 'default');
+    return a && m ? fmt(m.m.rps / a.m.rps, 2) : '—';
+  };
+  notes.push(`keystone: a member's reads run the row-dependent rules in JavaScript; member/admin req/s: port show ${ratio('show')}×, list of ${SMALL.toLocaleString('en')} ${ratio('list')}× (same server, tokens cached)`);
+  await server.stop();
 }
 
 interface FloatingIpBody {

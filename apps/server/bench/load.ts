@@ -29,6 +29,8 @@ export interface Load {
   /** A fixed path, or one drawn per request. */
   readonly path: string | (() => string);
   readonly body?: string;
+  /** Extra request headers (`x-auth-token`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The q-th percentile (0..100) of sorted values, by nearest rank. */
@@ -48,7 +50,8 @@ export async function run(baseUrl: string, load: Load, options: { connections: n
   const request: autocannon.Request = {
     method: load.method ?? 'GET',
     ...(typeof pathOf === 'string' ? { path: pathOf } : { setupRequest: (req: autocannon.Request) => ({ ...req, path: pathOf() }) }),
-    ...(load.body !== undefined ? { body: load.body, headers: { 'content-type': 'application/json' } } : {}),
+    ...(load.body !== undefined ? { body: load.body } : {}),
+    headers: { ...(load.body !== undefined ? { 'content-type': 'application/json' } : {}), ...load.headers },
   };
   const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {

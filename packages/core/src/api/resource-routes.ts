@@ -191,10 +191,17 @@ class ReadableRows {
       const page = await table.list(ctx, plan.excluded.size === 0 ? query : { ...query, fields });
       return { page, json: page.json };
     }
-    // Rows are checked whole; `fields` is applied after the check.
-    const page = await table.list(ctx, { ...query, fields: [] });
-    const rows = await this.policy.filterRows(ctx, this.served, plan, JSON.parse(page.json) as Array<Record<string, unknown>>);
-    return { page, json: JSON.stringify(rows.map((row) => this.project(row, query.fields, plan.excluded))) };
+    return this.cached(
+      ctx,
+      `list|${JSON.stringify(query)}`,
+      async () => {
+        // Rows are checked whole; `fields` is applied after the check.
+        const page = await table.list(ctx, { ...query, fields: [] });
+        const rows = await this.policy.filterRows(ctx, this.served, plan, JSON.parse(page.json) as Array<Record<string, unknown>>);
+        return { page, json: JSON.stringify(rows.map((row) => this.project(row, query.fields, plan.excluded))) };
+      },
+      (result) => result.json.length,
+    );
   }
 
   async show(ctx: Context, id: string, requested: readonly string[]): Promise<string | undefined> {
@@ -204,10 +211,27 @@ class ReadableRows {
     if (PolicyEnforcer.isStatic(plan) && fields.length > 0) {
       return table.showJson(ctx, id, plan.excluded.size === 0 ? requested : fields);
     }
-    const json = await table.showJson(ctx, id);
-    if (json === undefined) return undefined;
-    const [row] = await this.policy.filterRows(ctx, this.served, plan, [JSON.parse(json) as Record<string, unknown>]);
-    return row ? JSON.stringify(this.project(row, requested, plan.excluded)) : undefined;
+    return this.cached(
+      ctx,
+      `show|${id}|${requested.join(',')}`,
+      async () => {
+        const json = await table.showJson(ctx, id);
+        if (json === undefined) return undefined;
+        const [row] = await this.policy.filterRows(ctx, this.served, plan, [JSON.parse(json) as Record<string, unknown>]);
+        return row ? JSON.stringify(this.project(row, requested, plan.excluded)) : undefined;
+      },
+      (json) => json?.length ?? 0,
+    );
+  }
+
+  /**
+   * A policy-filtered read through the read cache (PGlite), per caller: the rows and the parents
+   * the rules read are data the cache's change counter covers; the rules themselves never change.
+   */
+  private cached<T>(ctx: Context, key: string, load: () => Promise<T>, size: (value: T) => number): Promise<T> {
+    const cache = ctx.inTransaction ? undefined : ctx.runtime.readCache;
+    if (!cache) return load();
+    return cache.through(`policy|${this.served.definition.name}|${this.policy.credentialsKey(ctx)}|${key}`, load, size);
   }
 
   /** True when the caller may see the row (`get_<resource>`), e.g. before listing its tags. */

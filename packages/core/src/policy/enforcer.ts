@@ -75,9 +75,9 @@ export interface ReadPlan {
   readonly rowRule?: Check;
   /** Attribute rules that depend on the row. */
   readonly rowAttributes: ReadonlyArray<{ readonly name: string; readonly check: Check }>;
-  /** What the row checks read. */
-  readonly references: RuleReferences;
 }
+
+const ALWAYS: Check = { type: 'always' };
 
 function andChecks(checks: readonly Check[]): Check {
   // Left-deep, as Neutron builds its match rule: `((rule:a and rule:b) and rule:c)`.
@@ -213,7 +213,7 @@ export class PolicyEnforcer {
    */
   readPlan(ctx: Context, served: ServedResource): ReadPlan {
     const creds = this.credentials(ctx);
-    const key = `${served.definition.name}|${JSON.stringify(creds)}`;
+    const key = `${served.definition.name}|${this.credentialsKey(ctx)}`;
     let plan = this.plans.get(key);
     if (plan) return plan;
     const excluded = new Set<string>();
@@ -229,14 +229,15 @@ export class PolicyEnforcer {
     }
     const getRule = this.policy.rule(`get_${served.definition.name}`);
     const rowRule = getRule && this.policy.evaluate(getRule, creds, undefined) === true ? undefined : getRule ?? { type: 'never' as const };
-    const references = this.policy.references(
-      { type: 'and', checks: [rowRule ?? { type: 'always' }, ...rowAttributes.map((a) => a.check)] },
-      served.definition.name,
-    );
-    plan = { excluded, ...(rowRule ? { rowRule } : {}), rowAttributes, references };
+    plan = { excluded, ...(rowRule ? { rowRule } : {}), rowAttributes };
     if (this.plans.size > 1000) this.plans.clear();
     this.plans.set(key, plan);
     return plan;
+  }
+
+  /** What identifies a caller to policy (plans and policy-filtered reads are kept per key). */
+  credentialsKey(ctx: Context): string {
+    return JSON.stringify(this.credentials(ctx));
   }
 
   /** True when rows need no per-row work for this plan (render and send as they are). */
@@ -247,18 +248,16 @@ export class PolicyEnforcer {
   /** Drops rows the caller may not see and attributes it may not read, by the plan. */
   async filterRows(ctx: Context, served: ServedResource, plan: ReadPlan, rows: Row[]): Promise<Row[]> {
     if (PolicyEnforcer.isStatic(plan)) return rows;
-    const creds = this.credentials(ctx);
-    const targets = await this.targets(ctx, served.definition.name, plan.references, rows);
-    const visible: Row[] = [];
-    targets.forEach((target, i) => {
-      if (plan.rowRule && this.policy.evaluate(plan.rowRule, creds, target) !== true) return;
-      const row = rows[i]!;
-      for (const { name, check } of plan.rowAttributes) {
-        if (this.policy.evaluate(check, creds, target) !== true) delete row[name];
-      }
-      visible.push(row);
+    const checks = [plan.rowRule ?? ALWAYS, ...plan.rowAttributes.map((a) => a.check)];
+    const verdicts = await this.verdicts(ctx, served.definition.name, checks, rows);
+    return rows.filter((row, i) => {
+      const [visible, ...attributes] = verdicts[i]!;
+      if (!visible) return false;
+      plan.rowAttributes.forEach(({ name }, j) => {
+        if (!attributes[j]) delete row[name];
+      });
+      return true;
     });
-    return visible;
   }
 
   /**
@@ -268,30 +267,46 @@ export class PolicyEnforcer {
   async stripAttributes(ctx: Context, served: ServedResource, rows: Row[]): Promise<Row[]> {
     const plan = this.readPlan(ctx, served);
     if (plan.excluded.size === 0 && plan.rowAttributes.length === 0) return rows;
-    const creds = this.credentials(ctx);
-    const targets = plan.rowAttributes.length > 0 ? await this.targets(ctx, served.definition.name, plan.references, rows) : [];
+    const verdicts = await this.verdicts(ctx, served.definition.name, plan.rowAttributes.map((a) => a.check), rows);
     rows.forEach((row, i) => {
       for (const name of plan.excluded) delete row[name];
-      for (const { name, check } of plan.rowAttributes) {
-        if (this.policy.evaluate(check, creds, targets[i]) !== true) delete row[name];
-      }
+      plan.rowAttributes.forEach(({ name }, j) => {
+        if (!verdicts[i]![j]) delete row[name];
+      });
     });
     return rows;
   }
 
-  /** Evaluates a check for each row (parents loaded once for all of them). */
+  /** Evaluates a check for each row. */
   private async passes(ctx: Context, check: Check, resource: string, rows: Row[]): Promise<boolean[]> {
-    const creds = this.credentials(ctx);
-    const verdict: Verdict = this.policy.evaluate(check, creds, undefined);
-    if (verdict !== undefined) return rows.map(() => verdict);
-    const targets = await this.targets(ctx, resource, this.policy.references(check, resource), rows);
-    return targets.map((target) => this.policy.evaluate(check, creds, target) === true);
+    return (await this.verdicts(ctx, resource, [check], rows)).map(([verdict]) => verdict!);
   }
 
-  /** Rows as policy targets, with the parents their rules name loaded (as admin: rules decide). */
-  private async targets(ctx: Context, resource: string, refs: RuleReferences, rows: Row[]): Promise<PolicyTarget[]> {
+  /**
+   * Evaluates checks for each row. Rows are first checked on their own attributes; only rows
+   * whose outcome depends on a parent (a port not the caller's: is its network?) have their
+   * parents loaded, in one query per parent kind.
+   */
+  private async verdicts(ctx: Context, resource: string, checks: readonly Check[], rows: readonly Row[]): Promise<boolean[][]> {
+    const creds = this.credentials(ctx);
+    const results: Verdict[][] = rows.map((values) => checks.map((check) => this.policy.evaluate(check, creds, { resource, values })));
+    const pending = results.flatMap((verdicts, i) => (verdicts.includes(undefined) ? [i] : []));
+    if (pending.length > 0) {
+      const refs = this.policy.references({ type: 'and', checks: [...checks] }, resource);
+      const targets = await this.withParents(ctx, resource, refs, pending.map((i) => rows[i]!));
+      pending.forEach((rowIndex, j) => {
+        results[rowIndex] = checks.map((check) => this.policy.evaluate(check, creds, targets[j]));
+      });
+    }
+    return results.map((verdicts) => verdicts.map((v) => v === true));
+  }
+
+  /** Rows as policy targets with the parents their rules name (read as admin: the rules decide). */
+  private async withParents(ctx: Context, resource: string, refs: RuleReferences, rows: readonly Row[]): Promise<PolicyTarget[]> {
     const parents = new Map<string, Map<string, Row>>();
     for (const [parent, fields] of refs.parents) {
+      const byId = new Map<string, Row>();
+      parents.set(parent, byId);
       const served = ctx.runtime.resources.get(parent);
       const ids = [...new Set(rows.map((r) => r[`${parent}_id`]).filter((id): id is string => typeof id === 'string'))];
       if (!served || ids.length === 0) continue;
@@ -299,7 +314,7 @@ export class PolicyEnforcer {
         where: [inArray(served.table.column('id'), ids)],
         fields: ['id', ...fields],
       })) as Row[];
-      parents.set(parent, new Map(found.map((row) => [row.id as string, row])));
+      for (const row of found) byId.set(row.id as string, row);
     }
     return rows.map((values) => ({
       resource,

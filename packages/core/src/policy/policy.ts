@@ -16,6 +16,8 @@ export interface Credentials {
 /**
  * What a rule is checked against: a resource's attributes and, for `%(network:tenant_id)s` or
  * `field:networks:shared=True` on a port, the attributes of its parents (`network` → its row).
+ * A parent not in `parents` is not known yet (checks on it are undecided); one present as
+ * `undefined` does not exist (checks on it fail).
  */
 export interface PolicyTarget {
   readonly resource: string;
@@ -23,7 +25,10 @@ export interface PolicyTarget {
   readonly parents?: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
 }
 
-/** A rule's outcome; `undefined` when it depends on a target that was not given. */
+/** A parent attribute not loaded yet. */
+const UNKNOWN = Symbol('unknown');
+
+/** A rule's outcome; `undefined` when it depends on a target (or a parent) that was not given. */
 export type Verdict = boolean | undefined;
 
 /** Rule name → rule text, as in `policy.yaml` (a plugin's or the core's defaults). */
@@ -151,6 +156,7 @@ export class Policy {
       case 'field': {
         if (!target) return undefined;
         const value = this.fieldValue(target, this.singular(check.resource), check.field);
+        if (value === UNKNOWN) return undefined;
         if (value === undefined || value === null) return false;
         return check.regex ? check.regex.test(text(value)) : text(value) === check.value;
       }
@@ -159,6 +165,7 @@ export class Policy {
         if (check.targetKey !== undefined) {
           if (!target) return undefined;
           expected = this.targetValue(target, check.targetKey);
+          if (expected === UNKNOWN) return undefined;
           if (expected === undefined || expected === null) return false;
         } else {
           expected = check.literal;
@@ -224,7 +231,8 @@ export class Policy {
   /** An attribute of the target when `resource` is the target's kind, else of that parent. */
   private fieldValue(target: PolicyTarget, resource: string, field: string): unknown {
     if (resource === target.resource) return ownValue(target.values, field);
-    const parent = target.parents?.[resource];
+    if (!target.parents || !(resource in target.parents)) return UNKNOWN;
+    const parent = target.parents[resource];
     return parent ? ownValue(parent, field) : undefined;
   }
 
