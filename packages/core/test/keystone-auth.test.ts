@@ -3,7 +3,10 @@
  * what a token makes of a request, how long a validation is trusted, and what the server answers
  * when Keystone cannot be asked. Skipped without a Keystone (CI always has one).
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keystoneFixture, startTestServer, type KeystoneFixture, type TestServer } from '../src/testing/index.js';
 import { widgetPlugin } from './fixtures/widgets/plugin.js';
@@ -87,6 +90,43 @@ describe.skipIf(!fixture)('Keystone token validation', () => {
     expect((await uncached.request('GET', '/v2.0/widgets', undefined, headers)).status).toBe(200);
     await revoke(k, token);
     expect((await uncached.request('GET', '/v2.0/widgets', undefined, headers)).status).toBe(401);
+  });
+
+  it("applies the operator's policy.yaml over the defaults: rules for verbs and for attributes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nucleon-policy-'));
+    try {
+      const policyFile = join(dir, 'policy.yaml');
+      await writeFile(
+        policyFile,
+        ['# only admins create widgets; only admins see their colour', 'create_widget: "rule:admin_only"', 'get_widget:color: "rule:admin_only"', ''].join('\n'),
+      );
+      const server = await startTestServer({ core: widgetPlugin(), config: { ...k.authConfig(), oslo_policy: { policy_file: policyFile } } });
+      try {
+        const alice = { 'x-auth-token': await k.token('alice') };
+        const admin = { 'x-auth-token': await k.token('admin') };
+        const refused = await server.request('POST', '/v2.0/widgets', { widget: { name: 'mine' } }, alice);
+        expect(refused.status).toBe(403);
+        expect(refused.body).toEqual({ NeutronError: { type: 'PolicyNotAuthorized', message: 'rule:create_widget is disallowed by policy', detail: '' } });
+        const made = await server.request('POST', '/v2.0/widgets', { widget: { name: 'for-a', color: 'red', project_id: k.projects.a.id } }, admin);
+        expect(made.status).toBe(201);
+        expect(made.body.widget.color).toBe('red');
+        const seen = await server.request('GET', `/v2.0/widgets/${made.body.widget.id}`, undefined, alice);
+        expect(seen.status).toBe(200);
+        expect(seen.body.widget.name).toBe('for-a');
+        expect(seen.body.widget).not.toHaveProperty('color');
+        const listed = await server.request('GET', '/v2.0/widgets?fields=color&fields=name', undefined, alice);
+        expect(listed.body.widgets).toEqual([{ name: 'for-a' }]);
+        // Updating stays the owner's (the default rule): alice renames her widget.
+        const renamed = await server.request('PUT', `/v2.0/widgets/${made.body.widget.id}`, { widget: { name: 'renamed' } }, alice);
+        expect(renamed.status).toBe(200);
+        expect(renamed.body.widget).toMatchObject({ name: 'renamed' });
+        expect(renamed.body.widget).not.toHaveProperty('color');
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   describe('when Keystone cannot be asked', () => {

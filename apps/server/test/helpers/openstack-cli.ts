@@ -1,58 +1,36 @@
 /**
- * The REAL `openstack` CLI (Debian's python3-openstackclient 6.0.0 on openstacksdk 0.101) against
- * a REAL `nucleon-server` process (ml2 + `service_plugins = router`): one operator's day —
+ * The REAL `openstack` CLI (Debian's python3-openstackclient) for tests: a runner that keeps every
+ * command's output and `--debug` exchanges for failure messages, and one operator's scenario —
  * networks, subnets, ports, security groups, routers and floating IPs, created, changed, shown,
- * listed and deleted — in each auth mode, the same scenario both times:
- *
- * - noauth: `openstack --os-auth-type none --os-endpoint http://127.0.0.1:<port> …`;
- * - keystone: the CLI authenticates with a password against the test Keystone
- *   (`@nucleon/core/testing`'s fixture) and finds Nucleon in Keystone's catalog, as operators'
- *   clients do: the test registers its server as the `network` service's public endpoint, in a
- *   region of its own so that concurrent runs on one Keystone never see each other's server.
- *   Alice (member of `nucleon-a`) owns the resources, admin creates the external network; bob's
- *   network stays invisible to alice.
- *
- * Every command's JSON output (`-f json`) is parsed and checked: names, ids, addresses, statuses
- * and the relationships between resources. The CLI is slow (a Python start per command), so the
- * scenario stays lean; the time spent is printed at the end of each mode.
- *
- * Skips without /usr/bin/openstack unless NUCLEON_REQUIRE_OPENSTACK_CLI is set; the keystone mode
- * skips without a configured Keystone unless NUCLEON_REQUIRE_KEYSTONE is set.
+ * listed and deleted, every `-f json` output checked — which `openstack-cli-noauth.test.ts` and
+ * `openstack-cli-keystone.test.ts` run against a real nucleon-server each (two files, so the two
+ * modes run side by side).
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { keystoneFixture, type KeystoneFixture } from '@nucleon/core/testing';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, startServer, stopAll, tempDir, writeConf, type ConfSections, type ServerProcess } from './helpers/processes.js';
+import { expect, test } from 'vitest';
+import { freePort, startServer, tempDir, writeConf, type ConfSections, type ServerProcess } from './processes.js';
 
-const OPENSTACK = '/usr/bin/openstack';
+export const OPENSTACK = '/usr/bin/openstack';
 /** The system's PATH: a pyenv python first on PATH must not run Debian's CLI. */
-const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
-const CLI_PRESENT = existsSync(OPENSTACK);
+export const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+export const CLI_PRESENT = existsSync(OPENSTACK);
 
 if (!CLI_PRESENT && process.env.NUCLEON_REQUIRE_OPENSTACK_CLI) {
   throw new Error(`NUCLEON_REQUIRE_OPENSTACK_CLI is set but ${OPENSTACK} does not exist (apt-get install python3-openstackclient): refusing to skip the CLI tests`);
 }
 
-const keystone: KeystoneFixture | undefined = CLI_PRESENT ? await keystoneFixture() : undefined;
-
-if (CLI_PRESENT && !keystone && process.env.NUCLEON_REQUIRE_KEYSTONE) {
-  throw new Error('NUCLEON_REQUIRE_KEYSTONE is set but no test Keystone is configured: refusing to skip the keystone mode of the CLI tests');
-}
 
 /** Per step: a handful of CLI commands at one to three seconds each. */
-const STEP_TIMEOUT = 180_000;
-
-afterAll(stopAll);
+export const STEP_TIMEOUT = 180_000;
 
 // ---------------------------------------------------------------------------------------------
 // Running the CLI
 // ---------------------------------------------------------------------------------------------
 
 /** One finished CLI command. */
-interface CliRun {
+export interface CliRun {
   readonly who: string;
   readonly args: readonly string[];
   readonly code: number | null;
@@ -66,7 +44,7 @@ interface CliRun {
  * A run for an assertion message: the CLI's HTTP exchanges with Nucleon (from `--debug`: requests,
  * statuses, bodies, retries) and its error message, not the whole debug log.
  */
-function show(run: CliRun): string {
+export function show(run: CliRun): string {
   const status = run.signal ? `was killed by ${run.signal}` : `exited ${run.code}`;
   const lines = run.stderr.split('\n');
   const exchanges = lines.filter((l) => /^(REQ: |RESP: |RESP BODY: )|Retrying|Failure: /.test(l) && !l.includes('/v3')).map((l) => `  ${l.slice(0, 600)}`);
@@ -78,7 +56,7 @@ function show(run: CliRun): string {
 }
 
 /** The `openstack` CLI as one user: fixed global options and environment, every run timed. */
-class OpenStackCli {
+export class OpenStackCli {
   constructor(
     readonly who: string,
     private readonly globalArgs: readonly string[],
@@ -142,7 +120,7 @@ class OpenStackCli {
 // ---------------------------------------------------------------------------------------------
 
 /** Who does what in a mode (filled in by the mode's `beforeAll`). */
-interface Mode {
+export interface Mode {
   /** Creates (and finally deletes) the external network. */
   admin: OpenStackCli;
   /** Owns every other resource. */
@@ -156,7 +134,7 @@ interface Mode {
 }
 
 /** The server's last requests (method, URL, status), to show what the CLI sent when a step fails. */
-function lastRequests(server: ServerProcess | undefined, count = 15): string {
+export function lastRequests(server: ServerProcess | undefined, count = 15): string {
   const lines = server?.logs.filter((l) => l.msg === 'request').slice(-count) ?? [];
   return lines
     .map((l) => `  ${new Date(Number(l.time)).toISOString().slice(11, 23)} ${String(l.reqId)} ${String(l.method)} ${String(l.url)} → ${String(l.status)} in ${String(l.ms)} ms`)
@@ -164,7 +142,7 @@ function lastRequests(server: ServerProcess | undefined, count = 15): string {
 }
 
 /** What the steps create, for the steps after them. */
-interface State {
+export interface State {
   broken?: string;
   ext?: any;
   extSubnet?: any;
@@ -186,7 +164,7 @@ const MAC = /^fa:16:3e(?::[0-9a-f]{2}){3}$/;
  * Registers the scenario's steps in order. A step runs only when every earlier one passed (its
  * inputs come from them), so a failure is reported once, where it happened.
  */
-function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string, (state: State) => Promise<void>]> = []) {
+export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string, (state: State) => Promise<void>]> = []) {
   const state: State = {};
   const step = (name: string, body: (state: State) => Promise<void>) =>
     test(name, { timeout: STEP_TIMEOUT }, async (context) => {
@@ -481,7 +459,7 @@ function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string, (state
 // ---------------------------------------------------------------------------------------------
 
 /** ml2 with VXLAN project networks and flat networks on physnet `public`, plus the L3 plugin. */
-function serverConf(dir: string, port: number, extra: Record<string, Record<string, string>> = {}): ConfSections {
+export function serverConf(dir: string, port: number, extra: Record<string, Record<string, string>> = {}): ConfSections {
   return {
     ...extra,
     DEFAULT: { bind_host: '127.0.0.1', bind_port: port, core_plugin: 'ml2', service_plugins: 'router', auth_strategy: 'noauth', ...extra.DEFAULT },
@@ -493,7 +471,7 @@ function serverConf(dir: string, port: number, extra: Record<string, Record<stri
 }
 
 /** Starts a server with `extra` config sections in a fresh temp folder (which also holds the CLI's HOME). */
-async function startMode(name: string, extra?: Record<string, Record<string, string>>) {
+export async function startMode(name: string, extra?: Record<string, Record<string, string>>) {
   const temp = await tempDir(`openstack-cli-${name}`);
   const port = await freePort();
   const conf = await writeConf(temp.dir, 'neutron.conf', serverConf(temp.dir, port, extra));
@@ -502,7 +480,7 @@ async function startMode(name: string, extra?: Record<string, Record<string, str
 }
 
 /** Prints how long the CLI took, for the record. */
-function report(mode: string, runs: readonly CliRun[], wallMs: number) {
+export function report(mode: string, runs: readonly CliRun[], wallMs: number) {
   if (runs.length === 0) return;
   const total = runs.reduce((sum, r) => sum + r.ms, 0);
   const slowest = runs.reduce((a, b) => (b.ms > a.ms ? b : a));
@@ -511,181 +489,4 @@ function report(mode: string, runs: readonly CliRun[], wallMs: number) {
       `(mean ${(total / runs.length / 1000).toFixed(2)} s, slowest ${(slowest.ms / 1000).toFixed(2)} s: openstack ${slowest.args.join(' ')}); ` +
       `${(wallMs / 1000).toFixed(1)} s for the mode, server start included`,
   );
-}
-
-describe.skipIf(!CLI_PRESENT)('openstack CLI, auth_strategy = noauth', () => {
-  const runs: CliRun[] = [];
-  let started = 0;
-  let env: Awaited<ReturnType<typeof startMode>>;
-  const mode = { adminProject: 'fake_project_id', userProject: 'fake_project_id', userIsAdmin: true } as Mode;
-
-  beforeAll(async () => {
-    started = performance.now();
-    env = await startMode('noauth');
-    mode.server = env.server;
-    const cli = new OpenStackCli('noauth admin', ['--os-auth-type', 'none', '--os-endpoint', env.url], { PATH: SYSTEM_PATH, HOME: env.temp.dir, LANG: 'C.UTF-8' }, runs);
-    mode.admin = cli;
-    mode.user = cli;
-  });
-  afterAll(async () => {
-    await env?.server.stop();
-    await env?.temp.remove();
-    report('noauth', runs, performance.now() - started);
-  });
-
-  scenario(mode);
-});
-
-describe.skipIf(!CLI_PRESENT || !keystone)('openstack CLI, auth_strategy = keystone (catalog from Keystone)', () => {
-  const ks = keystone!;
-  const runs: CliRun[] = [];
-  let started = 0;
-  let env: Awaited<ReturnType<typeof startMode>>;
-  let server: ServerProcess;
-  const mode = { userIsAdmin: false } as Mode;
-  let bobNetwork: any;
-  let catalog: Awaited<ReturnType<typeof registerNetworkEndpoint>> | undefined;
-
-  /** The server's REST API with a token (or none). */
-  const api = async (method: string, path: string, token?: string, body?: unknown) => {
-    const response = await fetch(`${env.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { 'x-auth-token': token } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
-
-  beforeAll(async () => {
-    started = performance.now();
-    const auth = ks.authConfig();
-    env = await startMode('keystone', { ...auth, DEFAULT: { ...auth.DEFAULT } });
-    server = env.server;
-    mode.server = server;
-    const registered = await registerNetworkEndpoint(ks, env.url);
-    catalog = registered;
-    const cli = (user: 'alice' | 'admin', project: { name: string }) =>
-      new OpenStackCli(
-        user,
-        [],
-        {
-          PATH: SYSTEM_PATH,
-          HOME: env.temp.dir,
-          LANG: 'C.UTF-8',
-          // What an operator's openrc exports.
-          OS_AUTH_URL: ks.url,
-          OS_IDENTITY_API_VERSION: '3',
-          OS_USERNAME: ks.users[user].name,
-          OS_PASSWORD: ks.users[user].password,
-          OS_PROJECT_NAME: project.name,
-          OS_USER_DOMAIN_NAME: 'Default',
-          OS_PROJECT_DOMAIN_NAME: 'Default',
-          OS_REGION_NAME: registered.region,
-          OS_INTERFACE: 'public',
-        },
-        runs,
-      );
-    mode.admin = cli('admin', ks.projects.admin);
-    mode.user = cli('alice', ks.projects.a);
-    mode.adminProject = ks.projects.admin.id;
-    mode.userProject = ks.projects.a.id;
-  });
-  afterAll(async () => {
-    await catalog?.remove();
-    if (bobNetwork && server) await api('DELETE', `/v2.0/networks/${bobNetwork.id}`, await ks.token('bob'));
-    await server?.stop();
-    await env?.temp.remove();
-    report('keystone', runs, performance.now() - started);
-  });
-
-  test('without a token the API answers 401 and the version document stays open', async () => {
-    const versions = await api('GET', '/');
-    expect(versions.status).toBe(200);
-    for (const token of [undefined, 'not-a-token']) {
-      const refused = await api('GET', '/v2.0/networks', token);
-      expect(refused.status).toBe(401);
-      expect(refused.body).toEqual({
-        error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
-      });
-      expect(refused.headers.get('www-authenticate')).toMatch(/^Keystone uri="http:\/\/127\.0\.0\.1:\d+/);
-    }
-  });
-
-  scenario(mode, [
-    [
-      "projects are isolated: alice neither lists nor shows bob's network, and may not create an external one",
-      async (s) => {
-        const created = await api('POST', '/v2.0/networks', await ks.token('bob'), { network: { name: 'bob-net' } });
-        expect(created.status).toBe(201);
-        bobNetwork = created.body.network;
-        expect(bobNetwork.project_id).toBe(ks.projects.b.id);
-
-        const ids = (await mode.user.json(['network', 'list'])).map((n: any) => n.ID).sort();
-        expect(ids).toEqual([s.net.id, s.ext.id].sort());
-        const hidden = await mode.user.fails(['network', 'show', bobNetwork.id]);
-        expect(hidden.stderr).toContain(`No Network found for ${bobNetwork.id}`);
-
-        const forbidden = await mode.user.fails(['network', 'create', 'sneaky', '--external']);
-        // openstacksdk has no class of its own for a 403: a plain HttpException, with Neutron's message.
-        expect(forbidden.stderr).toContain('HttpException: 403, (rule:create_network and rule:create_network:router:external) is disallowed by policy');
-      },
-    ],
-  ]);
-});
-
-/** Regions this test registers its servers in; a region whose server is gone is pruned. */
-const REGION_PREFIX = 'nucleon-cli-';
-
-/**
- * Registers `url` in Keystone's catalog as the `network` service's public endpoint, as an
- * operator registers neutron-server: finds (or creates) the service of type `network` named
- * `neutron` and adds a public endpoint in a region of this run's own (`nucleon-cli-…`), which the
- * CLI selects with OS_REGION_NAME. A shared region (RegionOne) would let two test runs on one
- * Keystone (two workspaces, a developer's run next to CI's) point each other's CLI at the wrong
- * server. Endpoints left by runs whose server is gone (connection refused) are removed first.
- * Returns the region and the cleanup for `afterAll`.
- */
-async function registerNetworkEndpoint(ks: KeystoneFixture, url: string): Promise<{ region: string; remove: () => Promise<void> }> {
-  const token = await ks.token('admin');
-  const call = async (method: string, path: string, body?: unknown, accept: readonly number[] = []) => {
-    const response = await fetch(`${ks.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-auth-token': token },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok && !accept.includes(response.status)) throw new Error(`Keystone ${method} ${path}: ${response.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  };
-
-  const services: Array<{ id: string; name?: string }> = (await call('GET', '/services?type=network')).services;
-  const service =
-    services.find((candidate) => candidate.name === 'neutron') ??
-    (await call('POST', '/services', { service: { type: 'network', name: 'neutron', enabled: true, description: 'OpenStack Networking' } })).service;
-
-  // Prune what runs that died before their afterAll left behind.
-  for (const { id: serviceId } of services) {
-    const endpoints: Array<{ id: string; url: string; region_id: string }> = (await call('GET', `/endpoints?${new URLSearchParams({ service_id: serviceId })}`)).endpoints;
-    for (const endpoint of endpoints.filter((e) => e.region_id?.startsWith(REGION_PREFIX))) {
-      const refused = await fetch(endpoint.url, { signal: AbortSignal.timeout(5_000) }).then(
-        () => false,
-        (error: { cause?: { code?: string } }) => error.cause?.code === 'ECONNREFUSED',
-      );
-      if (!refused) continue;
-      await call('DELETE', `/endpoints/${endpoint.id}`, undefined, [404]);
-      await call('DELETE', `/regions/${endpoint.region_id}`, undefined, [404, 409]);
-    }
-  }
-
-  const region = `${REGION_PREFIX}${randomUUID().slice(0, 8)}`;
-  await call('POST', '/regions', { region: { id: region, description: 'a nucleon-server of apps/server/test/openstack-cli.test.ts' } });
-  const { endpoint } = await call('POST', '/endpoints', { endpoint: { service_id: service.id, interface: 'public', region_id: region, url, enabled: true } });
-  return {
-    region,
-    remove: async () => {
-      await call('DELETE', `/endpoints/${endpoint.id}`, undefined, [404]);
-      await call('DELETE', `/regions/${region}`, undefined, [404]);
-    },
-  };
 }
