@@ -149,8 +149,8 @@ export class PolicyEnforcer {
   }
 
   /**
-   * Checks a create: non-admins act in their own project only (Neutron's 400), then the match
-   * rule (403 PolicyNotAuthorized).
+   * Checks a create (after {@link checkProjectOf}): Neutron's ownership hook, then the match rule
+   * (403 PolicyNotAuthorized).
    */
   async authorizeCreate(ctx: Context, served: ServedResource, item: Row, explicit: Iterable<string>): Promise<void> {
     await this.checkNetworkOwnership(ctx, served, item);
