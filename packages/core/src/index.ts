@@ -31,6 +31,7 @@ export * from './extensions/define-extension.js';
 export * from './extensions/registry.js';
 export * from './net/ip.js';
 export * from './net/mac.js';
+export * from './outbox/outbox.js';
 export * from './plugins/define-plugin.js';
 export * from './policy/base-rules.js';
 export * from './policy/enforcer.js';

@@ -12,6 +12,7 @@ import { EventRegistry } from './events/registry.js';
 import type { PluginDefinition, PluginInstance, ServiceType } from './plugins/define-plugin.js';
 import { describePlugin, checkPluginSet, type LoadedPlugin } from './plugins/service-manager.js';
 import { checkAuthOptions } from './auth/authenticate.js';
+import { Outbox } from './outbox/outbox.js';
 import { loadPolicy, PolicyEnforcer } from './policy/enforcer.js';
 import { QuotaEngine, quotaOptions } from './quotas/quota-engine.js';
 import type { ResourceDefinition } from './resources/define-resource.js';
@@ -147,6 +148,8 @@ export class Runtime {
   readonly quotas: QuotaEngine;
   /** Neutron's policy: who may see and do what (defaults, plugins' rules, `policy.yaml`). */
   readonly policy: PolicyEnforcer;
+  /** Side effects recorded with the changes that cause them, applied after commit (DNS, billing). */
+  readonly outbox: Outbox;
   /** Rendered reads kept until the embedded database changes (PGlite only). */
   readonly readCache?: ReadCache;
   readonly resources = new Map<string, ServedResource>();
@@ -168,6 +171,13 @@ export class Runtime {
       config,
       plugins.flatMap((p) => p.definition.quotas),
     );
+    const timing = config.get(coreOptions).outbox;
+    this.outbox = new Outbox(() => this.db, log.child({ component: 'outbox' }), {
+      pollMs: timing.poll_interval_ms,
+      retryMinMs: timing.retry_min_delay_ms,
+      retryMaxMs: timing.retry_max_delay_ms,
+      leaseMs: timing.lease_ms,
+    });
     const policy = buildPolicy(config, plugins);
     for (const warning of policy.warnings) log.warn(warning);
     this.policy = new PolicyEnforcer(policy.policy);

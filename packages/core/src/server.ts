@@ -63,11 +63,13 @@ export async function createServer(parts: ServerParts): Promise<NucleonServer> {
     });
     const app = await buildApp(runtime);
     await app.ready();
+    runtime.outbox.start();
     return {
       app,
       runtime,
       database,
       close: async () => {
+        await runtime.outbox.stop();
         await app.close();
         if (!parts.database) await database.close();
       },
