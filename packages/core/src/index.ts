@@ -4,6 +4,7 @@
  * v2.0 API.
  */
 export * from './attributes/attribute.js';
+export * from './attributes/dns.js';
 export * from './attributes/python-repr.js';
 export * from './attributes/request-body.js';
 export * from './attributes/validators.js';

@@ -155,6 +155,7 @@ export class Runtime {
   readonly resources = new Map<string, ServedResource>();
   private readonly servedByTable = new Map<AnyResourceTable, readonly ServedAttribute[]>();
   private directory?: PluginDirectory;
+  private readonly closers: Array<() => Promise<void> | void> = [];
 
   private constructor(
     readonly config: Config,
@@ -183,6 +184,23 @@ export class Runtime {
     this.policy = new PolicyEnforcer(policy.policy);
     const cacheMb = config.get(coreOptions).database.read_cache_size_mb;
     if (changes && cacheMb > 0) this.readCache = new ReadCache(changes, cacheMb * 1024 * 1024);
+  }
+
+  /** Registers work to do when the server stops (a plugin's timers, sockets), before the database closes. */
+  onClose(callback: () => Promise<void> | void): void {
+    this.closers.push(callback);
+  }
+
+  /** Stops the outbox dispatcher and runs the {@link onClose} callbacks, last registered first. */
+  async close(): Promise<void> {
+    await this.outbox.stop();
+    for (const callback of this.closers.splice(0).reverse()) {
+      try {
+        await callback();
+      } catch (err) {
+        this.log.error({ err }, 'a close callback failed');
+      }
+    }
   }
 
   /** The loaded plugins by service type. */
@@ -244,7 +262,7 @@ export class Runtime {
         const attributes: ServedAttribute[] = [];
         for (const [name, { spec }] of Object.entries(definition.attributes)) {
           if (spec.extension && !this.extensions.isEnabled(spec.extension)) continue;
-          attributes.push({ name, spec, select: table.selectFor(name, spec) });
+          attributes.push({ name, spec, select: table.selectFor(name, spec, this) });
         }
         for (const ext of this.extensions.enabled()) {
           for (const name of Object.keys(ext.attributes[definition.name] ?? {})) {
@@ -282,7 +300,7 @@ export class Runtime {
     if (!served) {
       served = Object.entries(table.resource.attributes)
         .filter(([, { spec }]) => !spec.extension || this.extensions.isEnabled(spec.extension))
-        .map(([name, { spec }]) => ({ name, spec, select: table.selectFor(name, spec) }));
+        .map(([name, { spec }]) => ({ name, spec, select: table.selectFor(name, spec, this) }));
       this.servedByTable.set(table, served);
     }
     return served;

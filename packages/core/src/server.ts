@@ -34,8 +34,9 @@ export interface NucleonServer {
 export function migrationSources(core: LoadedPlugin, services: readonly LoadedPlugin[]): MigrationSource[] {
   const sources: MigrationSource[] = [{ owner: '@nucleon/core', folder: CORE_MIGRATIONS }];
   for (const plugin of [core, ...services]) {
-    const migrations = plugin.definition.migrations;
-    if (migrations && !sources.some((s) => s.owner === migrations.owner)) sources.push(migrations);
+    for (const migrations of plugin.definition.migrations) {
+      if (!sources.some((s) => s.owner === migrations.owner)) sources.push(migrations);
+    }
   }
   return sources;
 }
@@ -69,7 +70,7 @@ export async function createServer(parts: ServerParts): Promise<NucleonServer> {
       runtime,
       database,
       close: async () => {
-        await runtime.outbox.stop();
+        await runtime.close();
         await app.close();
         if (!parts.database) await database.close();
       },

@@ -194,6 +194,14 @@ export const coreExtensions: readonly ExtensionDefinition[] = [
     requires: ['security-group'],
   }),
   defineExtension({
+    alias: 'dns-integration',
+    name: 'DNS Integration',
+    description: 'Provides integration with DNS.',
+    updated: '2015-08-15T18:00:00-00:00',
+    // Networks and ports carry it (their owner stores it); floating IPs too, hence `router`.
+    requires: ['router'],
+  }),
+  defineExtension({
     alias: 'port-security-groups-filtering',
     name: 'Port filtering on security groups',
     description: 'Provides security groups filtering when listing ports',

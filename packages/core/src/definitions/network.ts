@@ -1,4 +1,5 @@
 import { attr } from '../attributes/attribute.js';
+import { dnsAttribute, validateDnsDomain } from '../attributes/dns.js';
 import { defineResource, NAME_MAX_LEN, type CreateBody, type ResourceOf, type UpdateBody } from '../resources/define-resource.js';
 import { STATUSES } from './constants.js';
 
@@ -20,6 +21,7 @@ export const network = defineResource({
     'provider:physical_network': attr.string(64).nullable().post().put().optional().filterable().policy().ext('provider'),
     'provider:segmentation_id': attr.integer().nullable().post().put().optional().filterable().policy().ext('provider'),
     port_security_enabled: attr.boolean().post().put().default(true).policy().ext('port-security'),
+    dns_domain: dnsAttribute(validateDnsDomain).post().put().default('').ext('dns-integration'),
     l2_adjacency: attr.boolean().computed().ext('l2_adjacency'),
   },
   policies: {

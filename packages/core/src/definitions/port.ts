@@ -1,4 +1,5 @@
 import { attr, type Converter } from '../attributes/attribute.js';
+import { dnsAttribute, validateDnsName } from '../attributes/dns.js';
 import { pyRepr, pyStr } from '../attributes/python-repr.js';
 import {
   canonicalFixedIps,
@@ -25,6 +26,12 @@ export interface ExtraDhcpOpt {
   opt_name: string;
   opt_value: string | null;
   ip_version?: 4 | 6;
+}
+/** One entry of a port's `dns_assignment` (`dns-integration`): a name per fixed IP. */
+export interface DnsAssignment {
+  ip_address: string;
+  hostname: string;
+  fqdn: string;
 }
 /** One fixed IP of a port as the API shows it. */
 export interface FixedIp {
@@ -132,6 +139,8 @@ export const port = defineResource({
     'binding:vnic_type': attr.enum(VNIC_TYPES).post().put().default('normal').policy().ext('binding'),
     'binding:vif_type': attr.string().policy().ext('binding'),
     'binding:vif_details': attr.json<Record<string, unknown>>().policy().ext('binding'),
+    dns_name: dnsAttribute(validateDnsName).post().put().default('').ext('dns-integration'),
+    dns_assignment: attr.json<DnsAssignment[]>().computed().ext('dns-integration'),
     ip_allocation: attr.enum(['immediate', 'deferred', 'none']).sortable().ext('ip_allocation'),
     tags: attr.json<string[]>().computed().post().optional().validate(validateUniqueStrings(255)).ext('standard-attr-tag'),
   },

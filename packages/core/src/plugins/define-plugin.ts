@@ -43,9 +43,10 @@ export interface PluginOptions<I extends PluginInstance = PluginInstance> {
   /**
    * The plugin's drizzle-kit migrations and the package that owns those tables. A plugin that
    * extends another reuses its parent's migrations (same owner), so swapping one for the other
-   * keeps the data and never applies a migration twice.
+   * keeps the data and never applies a migration twice; one that adds tables of its own lists
+   * its parent's first, then its own (`[l3Router.migrations, { owner: '@acme/l3-x', folder }]`).
    */
-  readonly migrations?: MigrationSource;
+  readonly migrations?: MigrationSource | readonly MigrationSource[];
   /** Config options the plugin reads, validated at start. */
   readonly options?: readonly OptionGroup[];
   /** Resources counted by quotas (`network`, `port`, …). */
@@ -64,7 +65,8 @@ export interface PluginOptions<I extends PluginInstance = PluginInstance> {
 /** A plugin descriptor: a package's default export. */
 export interface PluginDefinition<I extends PluginInstance = PluginInstance> extends Required<Omit<PluginOptions<I>, 'migrations'>> {
   readonly [PLUGIN_BRAND]: number;
-  readonly migrations: MigrationSource | undefined;
+  /** Migration folders in the order they run (parents' first). */
+  readonly migrations: readonly MigrationSource[];
 }
 
 /**
@@ -88,7 +90,7 @@ export function definePlugin<I extends PluginInstance>(options: PluginOptions<I>
     policies: {},
     requires: [],
     ...options,
-    migrations: options.migrations,
+    migrations: options.migrations === undefined ? [] : Array.isArray(options.migrations) ? options.migrations : [options.migrations as MigrationSource],
     [PLUGIN_BRAND]: PLUGIN_API_VERSION,
   };
 }

@@ -6,6 +6,7 @@ import { isUuid, toBoolean, toInteger } from '../attributes/attribute.js';
 import type { Context } from '../context/context.js';
 import { queryRows } from '../db/database.js';
 import type { ReadCache } from '../db/read-cache.js';
+import type { Runtime } from '../runtime.js';
 import { tags as tagsTable } from '../db/schema.js';
 import { HTTPBadRequest, RevisionNumberConstraintFailed } from '../errors/neutron-error.js';
 import { canonicalIp } from '../net/ip.js';
@@ -49,8 +50,12 @@ export interface ServedAttribute {
 
 /** How a plugin binds a resource to its table: SQL for what is not a column, custom filters. */
 export interface TableBindingOptions<T extends PgTable> {
-  /** SQL for attributes marked `.computed()` (e.g. a network's `subnets`). */
-  readonly computed?: Readonly<Record<string, (table: T) => SQL>>;
+  /**
+   * SQL for attributes marked `.computed()` (e.g. a network's `subnets`). `runtime` is the server
+   * rendering it, for SQL that follows configuration; it is absent when a row is embedded in
+   * another resource's response independently of any runtime ({@link ResourceTable.jsonOf}).
+   */
+  readonly computed?: Readonly<Record<string, (table: T, runtime?: Runtime) => SQL>>;
   /** Filters on attributes that are not plain columns (`fixed_ips=ip_address=…`). */
   readonly filters?: Readonly<Record<string, (table: T, values: readonly string[]) => SQL>>;
   /**
@@ -110,15 +115,15 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
     return this.column('id');
   }
 
-  /** The SQL rendering one attribute in responses. */
-  selectFor(name: string, spec: AttributeSpec): SQL {
+  /** The SQL rendering one attribute in responses (for `runtime` when given). */
+  selectFor(name: string, spec: AttributeSpec, runtime?: Runtime): SQL {
     // Hidden attributes are accepted in requests but never rendered (they may have no column).
     if (!spec.visible) return sql`null`;
     if (name === 'tags') {
       return sql`coalesce((select json_agg(tg.tag order by tg.tag) from ${tagsTable} tg where tg.resource_id = ${this.id}), '[]'::json)`;
     }
     const computed = this.options.computed?.[name];
-    if (computed) return computed(this.table);
+    if (computed) return computed(this.table, runtime);
     if (!spec.stored && name !== 'tenant_id') throw new Error(`${this.resource.name}.${name} is computed but has no SQL`);
     const column = this.column(name);
     if (spec.kind === 'timestamp') return sql`to_char(${column} at time zone 'UTC', ${sql.raw(TIMESTAMP_FORMAT)})`;

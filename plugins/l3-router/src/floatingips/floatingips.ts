@@ -103,6 +103,11 @@ export class FloatingIpService {
       if (!address) throw ExternalIpAddressExhausted({ net_id: network.id });
       const association = await this.associate(ctx, { id, floating_ip_address: address, floating_network_id: network.id, project_id: body.project_id! }, body.port_id, body.fixed_ip_address);
       if (association.portId !== null) metadata.association_event = true;
+      // `dns-integration` (in the body only while served): Neutron's `_validate_floatingip_dns`.
+      const dnsName = body.dns_name ?? '';
+      const dnsDomain = body.dns_domain ?? '';
+      if (dnsDomain && !dnsName) throw BadRequest({ resource: 'floatingip', msg: 'dns_domain cannot be specified without a dns_name' });
+      if (dnsName && !dnsDomain) throw BadRequest({ resource: 'floatingip', msg: 'dns_name cannot be specified without a dns_domain' });
       await floatingipsTable.insert(ctx, {
         id,
         project_id: body.project_id,
@@ -115,6 +120,8 @@ export class FloatingIpService {
         fixed_ip_address: association.fixedIpAddress,
         router_id: association.routerId,
         port_details: association.portDetails,
+        dns_name: dnsName,
+        dns_domain: dnsDomain,
       });
       return floatingipsTable.get(ctx, id);
     });

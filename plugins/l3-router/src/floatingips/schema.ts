@@ -3,14 +3,20 @@ import { sql } from 'drizzle-orm';
 import { index, pgTable, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { floatingip } from '../definitions.js';
 
+const columns = columnsOf(floatingip);
+
 /**
  * Floating IPs. `floating_port_id` is the hidden external port holding the address. The partial
  * unique index makes "one floating IP per fixed IP and external network" hold under concurrency.
+ * `dns_name` and `dns_domain` (`dns-integration`) default to '' so rows written while the
+ * extension is not served have them too.
  */
 export const floatingips = pgTable(
   'floatingips',
   {
-    ...columnsOf(floatingip),
+    ...columns,
+    dns_name: columns.dns_name.default(''),
+    dns_domain: columns.dns_domain.default(''),
     floatingPortId: uuid('floating_port_id').notNull().unique(),
     lastKnownRouterId: uuid('last_known_router_id'),
   },

@@ -90,6 +90,8 @@ export class NetworkService {
         shared: body.shared,
         'router:external': body['router:external'] ?? false,
         port_security_enabled: body.port_security_enabled ?? true,
+        // `dns-integration`: in the body only while the extension is served.
+        dns_domain: body.dns_domain ?? '',
         mtu: 0,
       });
       const segment = requested

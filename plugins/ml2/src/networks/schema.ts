@@ -1,8 +1,15 @@
 import { columnsOf, network } from '@nucleon/core';
 import { index, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 
-/** Networks; columns follow the network attribute map. */
-export const networks = pgTable('networks', columnsOf(network), (t) => [index('networks_project_idx').on(t.project_id)]);
+const columns = columnsOf(network);
+
+/**
+ * Networks; columns follow the network attribute map. `dns_domain` (`dns-integration`) defaults
+ * to '' so rows written while the extension is not served have it too.
+ */
+export const networks = pgTable('networks', { ...columns, dns_domain: columns.dns_domain.default('') }, (t) => [
+  index('networks_project_idx').on(t.project_id),
+]);
 
 /**
  * Segmentation ids in use, one row per (type, physical network, id): flat networks use id 0.

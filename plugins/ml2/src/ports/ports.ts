@@ -7,8 +7,13 @@ import {
   coreOptions,
   defineError,
   DEVICE_OWNER_NETWORK_PREFIX,
+  DNS_DOMAIN_DEFAULT,
+  dnsNameReason,
+  dottedDnsDomain,
+  HTTPBadRequest,
   isUuid,
   port,
+  portDnsNamesUsed,
   randomMac,
   resourceChange,
   type AddressPair,
@@ -94,12 +99,44 @@ function fixedIpsFilter(table: typeof ports, values: readonly string[]): SQL {
   return sql`exists (select 1 from ${ipAllocations} a where a.port_id = ${table.id} and ${sql.join(conditions, sql` and `)})`;
 }
 
-/** Ports as the API shows them; `fixed_ips` come from the allocation table. */
+/** `[DEFAULT] dns_domain` of a runtime (its default for rows rendered outside one). */
+function configuredDnsDomain(runtime: Runtime | undefined): string {
+  return runtime ? runtime.config.get(coreOptions).DEFAULT.dns_domain : DNS_DOMAIN_DEFAULT;
+}
+
+/** A SQL string literal (keeps a select parameter-free, so it can be cached as text). */
+function textLiteral(text: string): SQL {
+  return sql.raw(`'${text.replace(/'/g, "''")}'`);
+}
+
+/**
+ * `dns_assignment` (`dns-integration`): per fixed IP, in `fixed_ips` order, a host name and FQDN
+ * as Neutron's DNS extension driver derives them (`_get_dns_names_for_port`): `host-<address>`
+ * with '.' and ':' made '-', under `[DEFAULT] dns_domain`; the port's `dns_name` instead when that
+ * domain is not the default (only then are names stored).
+ */
+function dnsAssignment(t: typeof ports, runtime: Runtime | undefined): SQL {
+  const configured = configuredDnsDomain(runtime);
+  const domain = dottedDnsDomain(configured);
+  const fromIp = sql`('host-' || translate(a.ip_address, '.:', '--'))`;
+  const qualified = (host: SQL) => (domain ? sql`(${host} || ${textLiteral(`.${domain}`)})` : host);
+  let hostname = fromIp;
+  let fqdn = qualified(fromIp);
+  if (portDnsNamesUsed(configured)) {
+    hostname = sql`(case when ${t.dns_name} <> '' then ${t.dns_name} else ${fromIp} end)`;
+    fqdn = sql`(case when ${t.dns_name} = '' then ${fqdn} when right(${t.dns_name}, 1) = '.' then ${t.dns_name} else ${qualified(sql`${t.dns_name}`)} end)`;
+  }
+  return sql`coalesce((select json_agg(json_build_object('ip_address', a.ip_address, 'hostname', ${hostname}, 'fqdn', ${fqdn}) order by a.ip_address::inet)
+                       from ${ipAllocations} a where a.port_id = ${t.id}), '[]'::json)`;
+}
+
+/** Ports as the API shows them; `fixed_ips` (and `dns_assignment`) come from the allocation table. */
 export const portsTable = bindTable(port, ports, {
   computed: {
     fixed_ips: (t) =>
       sql`coalesce((select json_agg(json_build_object('subnet_id', a.subnet_id, 'ip_address', a.ip_address) order by a.ip_address::inet)
                     from ${ipAllocations} a where a.port_id = ${t.id}), '[]'::json)`,
+    dns_assignment: dnsAssignment,
   },
   filters: {
     fixed_ips: fixedIpsFilter,
@@ -127,6 +164,20 @@ export class PortService {
     return this.runtime.config.get(coreOptions).DEFAULT.base_mac;
   }
 
+  /**
+   * The `dns_name` to store (`dns-integration`), if any: none while `[DEFAULT] dns_domain` is the
+   * default, where Neutron ignores requested names (the port shows ''); otherwise the name, which
+   * must make a valid FQDN with that domain (the rest of `validate_dns_name` ran with the attribute).
+   */
+  private dnsNameToStore(requested: string | undefined): string | undefined {
+    if (requested === undefined) return undefined;
+    const configured = configuredDnsDomain(this.runtime);
+    if (!portDnsNamesUsed(configured)) return undefined;
+    const reason = dnsNameReason(requested, configured);
+    if (reason) throw HTTPBadRequest({ message: `Invalid input for dns_name. Reason: ${reason}.` });
+    return requested;
+  }
+
   private checkAddressPairs(pairs: readonly AddressPair[] | undefined, portSecurity: boolean): void {
     if (!pairs || pairs.length === 0) return;
     const max = this.runtime.config.get(coreOptions).DEFAULT.max_allowed_address_pair;
@@ -138,6 +189,7 @@ export class PortService {
     const network = await networksTable.get(ctx, body.network_id);
     const projectId = body.project_id!;
     const portSecurity = body.port_security_enabled ?? network.port_security_enabled;
+    const dnsName = this.dnsNameToStore(body.dns_name);
     this.checkAddressPairs(body.allowed_address_pairs, portSecurity);
     let groups: readonly string[];
     if (body.security_groups !== undefined) {
@@ -168,6 +220,7 @@ export class PortService {
         'binding:vif_type': this.vifType(hostId),
         'binding:vif_details': {},
         ip_allocation: body.fixed_ips !== undefined && body.fixed_ips.length === 0 ? 'none' : 'immediate',
+        dns_name: dnsName ?? '',
       });
       // What IPAM needs is what was just inserted: no need to read the row back.
       const facts: PortFacts = { id, networkId: network.id, macAddress: mac, deviceOwner: body.device_owner };
@@ -221,10 +274,13 @@ export class PortService {
   async update(ctx: Context, id: string, body: PortUpdate, options: PortChangeOptions = {}): Promise<Port> {
     const original = await portsTable.get(ctx, id);
     const metadata = { port_check: options.portCheck ?? true };
+    const dnsName = this.dnsNameToStore(body.dns_name);
     return resourceChange(ctx, { resource: 'port', action: 'update', id, request: body, original, metadata }, async () => {
       const values: Record<string, unknown> = { ...body };
       delete values.fixed_ips;
       delete values.mac_address;
+      if (dnsName === undefined) delete values.dns_name;
+      else values.dns_name = dnsName;
       const portSecurity = body.port_security_enabled ?? original.port_security_enabled;
       this.checkPortSecurityUpdate(original, body, portSecurity);
       if (body.security_groups !== undefined) await this.securityGroups.checkUsable(ctx, body.security_groups);

@@ -6,10 +6,14 @@ import { subnets } from '../subnets/schema.js';
 
 const columns = columnsOf(port);
 
-/** Ports. `security_groups` is a JSON list of ids, indexed for the "group in use" check. */
+/**
+ * Ports. `security_groups` is a JSON list of ids, indexed for the "group in use" check.
+ * `dns_name` (`dns-integration`) defaults to '' so rows written while the extension is not
+ * served have it too.
+ */
 export const ports = pgTable(
   'ports',
-  { ...columns, network_id: columns.network_id.references(() => networks.id) },
+  { ...columns, network_id: columns.network_id.references(() => networks.id), dns_name: columns.dns_name.default('') },
   (t) => [
     unique('ports_network_mac_key').on(t.network_id, t.mac_address),
     // Also serves lookups by network and device owner (a network's router interfaces).

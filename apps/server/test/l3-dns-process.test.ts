@@ -1,0 +1,113 @@
+/**
+ * `service_plugins = l3-dns` as operators run it: a real nucleon-server process, a real BIND 9
+ * (`@nucleon/l3-dns/testing`), names checked with `dig`. A server killed with SIGKILL after the
+ * floating IP committed but before its records reached DNS publishes them when it starts again.
+ */
+import { bindAvailable, startBind, type BindServer } from '@nucleon/l3-dns/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort, refusal, runServer, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
+
+afterAll(stopAll);
+
+async function eventually(check: () => Promise<void>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', () => {
+  let bind: BindServer;
+  let env: { dir: string; remove: () => Promise<void> };
+  let conf: string;
+  let base: string;
+
+  beforeAll(async () => {
+    bind = await startBind();
+    env = await tempDir('l3-dns');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    conf = await writeConf(env.dir, 'neutron.conf', {
+      DEFAULT: { bind_host: '127.0.0.1', bind_port: port, core_plugin: 'ml2', service_plugins: 'l3-dns', external_dns_driver: 'rfc2136' },
+      database: { connection: `pglite://${env.dir}/data` },
+      ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
+      ml2_type_flat: { flat_networks: 'public' },
+      ml2_type_vxlan: { vni_ranges: '1001:2000' },
+      rfc2136: { server: bind.host, port: bind.port, tsig_key_name: bind.keyName, tsig_algorithm: bind.algorithm, tsig_secret: bind.secret, timeout_ms: 1000 },
+      outbox: { poll_interval_ms: 200, retry_min_delay_ms: 100, retry_max_delay_ms: 500 },
+    });
+  });
+  afterAll(async () => {
+    await bind?.close();
+    await env?.remove();
+  });
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  test('names resolve with dig; a SIGKILLed server publishes what it had not sent once it runs again', async () => {
+    let server = await startServer(['--config-file', conf]).ready();
+    const network = await call('POST', '/v2.0/networks', {
+      network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
+    });
+    expect(network.status).toBe(201);
+    expect((await call('POST', '/v2.0/subnets', { subnet: { network_id: network.body.network.id, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } })).status).toBe(201);
+    const fip = async (name: string) => {
+      const created = await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: network.body.network.id, dns_name: name, dns_domain: 'example.org.' } });
+      expect(created.status).toBe(201);
+      return created.body.floatingip as { id: string; floating_ip_address: string };
+    };
+
+    const web = await fip('web');
+    await eventually(async () => expect(await bind.query('web.example.org.', 'A')).toEqual([web.floating_ip_address]));
+
+    // DNS down: the change commits, its records wait in the outbox; then the server dies hard.
+    await bind.stop();
+    const crash = await fip('crash');
+    await server.waitForLog((line) => line.msg === 'outbox entry failed; will retry' && line.key === crash.id);
+    expect((await server.stop('SIGKILL')).signal).toBe('SIGKILL');
+
+    await bind.restart();
+    expect(await bind.query('crash.example.org.', 'A')).toEqual([]);
+    server = await startServer(['--config-file', conf]).ready();
+    await eventually(async () => {
+      expect(await bind.query('crash.example.org.', 'A')).toEqual([crash.floating_ip_address]);
+      const ptr = `${crash.floating_ip_address.split('.').reverse().join('.')}.in-addr.arpa.`;
+      expect(await bind.query(ptr, 'PTR')).toEqual(['crash.example.org.']);
+    });
+    await eventually(async () => expect((await call('GET', `/v2.0/dns_publications/${crash.id}`)).body.dns_publication.status).toBe('ACTIVE'));
+    // The earlier record was not disturbed; releasing removes it.
+    expect(await bind.query('web.example.org.', 'A')).toEqual([web.floating_ip_address]);
+    expect((await call('DELETE', `/v2.0/floatingips/${web.id}`)).status).toBe(204);
+    await eventually(async () => expect(await bind.query('web.example.org.', 'A')).toEqual([]));
+    await server.stop();
+  });
+});
+
+describe('service_plugins = l3-dns without a DNS server configured', () => {
+  test('refuses to start, naming the missing options', async () => {
+    const { dir, remove } = await tempDir('l3-dns-refused');
+    try {
+      const conf = await writeConf(dir, 'neutron.conf', {
+        DEFAULT: { bind_host: '127.0.0.1', bind_port: await freePort(), core_plugin: 'ml2', service_plugins: 'l3-dns' },
+        database: { connection: `pglite://${dir}/data` },
+      });
+      const { exit, server } = await runServer(['--config-file', conf]);
+      expect(exit.code).not.toBe(0);
+      const { message, hasStack } = refusal(server);
+      expect(message).toMatch(/\[rfc2136\] server is required with service_plugins = l3-dns/);
+      expect(message).toMatch(/\[rfc2136\] tsig_secret is required/);
+      expect(hasStack).toBe(false);
+    } finally {
+      await remove();
+    }
+  });
+});

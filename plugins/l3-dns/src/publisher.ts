@@ -1,0 +1,116 @@
+import { Context, coreSchema, type OutboxEntry, type Runtime } from '@nucleon/core';
+import type { FloatingIp } from '@nucleon/l3-router';
+import { and, count, eq, ne, sql } from 'drizzle-orm';
+import type { DnsDriver, RecordSet } from './drivers/driver.js';
+import { dnsPublications, dnsPublicationsTable } from './publications.js';
+import { recordSetsOf, type ReverseZones } from './records.js';
+
+/** What one outbox entry asks of the DNS server. */
+interface DnsChange {
+  readonly op: 'add' | 'remove';
+  /** The floating IP (and publication) it belongs to. */
+  readonly floatingipId: string;
+  readonly set: RecordSet;
+}
+
+const TOPIC = 'dns';
+
+/** A floating IP as far as DNS is concerned (`dns-integration` attributes included). */
+export type NamedFloatingIp = Pick<FloatingIp, 'id' | 'project_id' | 'floating_ip_address'> & { readonly dns_name?: string; readonly dns_domain?: string };
+
+/**
+ * Keeps DNS in step with floating IPs: record changes are written to the outbox in the
+ * transaction of the floating IP change (never lost, never applied for a change that rolled back),
+ * then applied by the outbox dispatcher through the driver, in order per floating IP, retried
+ * with backoff until the server takes them. Each named floating IP has a publication row saying
+ * what it publishes and whether that reached DNS (`GET /v2.0/dns_publications`, admins).
+ */
+export class DnsPublisher {
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly driver: DnsDriver,
+    private readonly zones: ReverseZones,
+    private readonly ttl: number,
+  ) {
+    runtime.outbox.handle<DnsChange>(TOPIC, (entry) => this.apply(entry));
+  }
+
+  /** Records what a new floating IP publishes (nothing without both `dns_name` and `dns_domain`). */
+  async publish(ctx: Context, fip: NamedFloatingIp): Promise<void> {
+    if (!fip.dns_name || !fip.dns_domain) return;
+    const sets = recordSetsOf({ dns_name: fip.dns_name, dns_domain: fip.dns_domain, floating_ip_address: fip.floating_ip_address! }, this.zones, this.ttl);
+    await dnsPublicationsTable.insert(ctx, {
+      id: fip.id,
+      project_id: fip.project_id,
+      floatingip_id: fip.id,
+      fqdn: sets[0]!.name,
+      records: sets,
+      status: 'PENDING',
+      last_error: null,
+      updated_at: sql`now()`,
+    });
+    for (const set of sets) await this.enqueue(ctx, { op: 'add', floatingipId: fip.id, set });
+  }
+
+  /** Records that a floating IP's records go (it is being released). */
+  async unpublish(ctx: Context, floatingipId: string): Promise<void> {
+    const [row] = await ctx.db.select().from(dnsPublications).where(eq(dnsPublications.id, floatingipId));
+    if (!row) return;
+    for (const set of row.records as RecordSet[]) await this.enqueue(ctx, { op: 'remove', floatingipId, set });
+    await dnsPublicationsTable.delete(ctx, floatingipId);
+  }
+
+  /**
+   * Compares every publication with what the DNS server answers and re-sends what is missing
+   * (a zone restored from an old backup, records removed by hand). Returns what it found.
+   */
+  async reconcile(): Promise<{ checked: number; repaired: number }> {
+    const rows = await this.runtime.db.select().from(dnsPublications);
+    let repaired = 0;
+    for (const row of rows) {
+      for (const set of row.records as RecordSet[]) {
+        const present = await this.driver.lookup(set.zone, set.name, set.type);
+        if (set.records.every((record) => present.includes(record))) continue;
+        repaired++;
+        const ctx = Context.admin(this.runtime);
+        await ctx.transaction(async () => {
+          await this.enqueue(ctx, { op: 'add', floatingipId: row.id, set });
+          await ctx.db.update(dnsPublications).set({ status: 'PENDING', updated_at: sql`now()` }).where(eq(dnsPublications.id, row.id));
+        });
+        this.runtime.log.warn({ floatingipId: row.id, name: set.name, type: set.type, expected: set.records, found: present }, 'DNS drifted from the database; re-publishing');
+      }
+    }
+    return { checked: rows.length, repaired };
+  }
+
+  private enqueue(ctx: Context, change: DnsChange): Promise<void> {
+    return this.runtime.outbox.enqueue(ctx, TOPIC, change.floatingipId, change);
+  }
+
+  private async apply(entry: OutboxEntry<DnsChange>): Promise<void> {
+    const { op, floatingipId, set } = entry.payload;
+    try {
+      if (op === 'add') await this.driver.add(set);
+      else await this.driver.remove(set);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await this.runtime.db
+        .update(dnsPublications)
+        .set({ status: 'ERROR', last_error: `${op} ${set.type} ${set.name}: ${message}`, updated_at: sql`now()` })
+        .where(eq(dnsPublications.id, floatingipId));
+      throw error;
+    }
+    this.runtime.log.info({ floatingipId, op, name: set.name, type: set.type, records: set.records }, 'DNS record change applied');
+    // ACTIVE once nothing else of this floating IP waits in the outbox.
+    const [others] = await this.runtime.db
+      .select({ n: count() })
+      .from(coreSchema.outbox)
+      .where(and(eq(coreSchema.outbox.topic, TOPIC), eq(coreSchema.outbox.key, floatingipId), ne(coreSchema.outbox.id, entry.id)));
+    if (others!.n === 0) {
+      await this.runtime.db
+        .update(dnsPublications)
+        .set({ status: 'ACTIVE', last_error: null, updated_at: sql`now()` })
+        .where(eq(dnsPublications.id, floatingipId));
+    }
+  }
+}

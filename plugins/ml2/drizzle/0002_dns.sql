@@ -1,0 +1,2 @@
+ALTER TABLE "networks" ADD COLUMN "dns_domain" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "ports" ADD COLUMN "dns_name" text DEFAULT '' NOT NULL;
