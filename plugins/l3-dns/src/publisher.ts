@@ -1,5 +1,5 @@
 import { Context, coreSchema, type OutboxEntry, type Runtime } from '@nucleon/core';
-import type { FloatingIp } from '@nucleon/l3-router';
+import { floatingipsTable, type FloatingIp } from '@nucleon/l3-router';
 import { and, count, eq, ne, sql } from 'drizzle-orm';
 import type { DnsDriver, RecordSet } from './drivers/driver.js';
 import { dnsPublications, dnsPublicationsTable } from './publications.js';
@@ -16,7 +16,7 @@ interface DnsChange {
 const TOPIC = 'dns';
 
 /** A floating IP as far as DNS is concerned (`dns-integration` attributes included). */
-export type NamedFloatingIp = Pick<FloatingIp, 'id' | 'project_id' | 'floating_ip_address'> & { readonly dns_name?: string; readonly dns_domain?: string };
+type NamedFloatingIp = Pick<FloatingIp, 'id' | 'project_id' | 'floating_ip_address' | 'port_id' | 'dns_name' | 'dns_domain'>;
 
 /**
  * Keeps DNS in step with floating IPs: record changes are written to the outbox in the
@@ -35,29 +35,65 @@ export class DnsPublisher {
     runtime.outbox.handle<DnsChange>(TOPIC, (entry) => this.apply(entry));
   }
 
-  /** Records what a new floating IP publishes (nothing without both `dns_name` and `dns_domain`). */
-  async publish(ctx: Context, fip: NamedFloatingIp): Promise<void> {
-    if (!fip.dns_name || !fip.dns_domain) return;
-    const sets = recordSetsOf({ dns_name: fip.dns_name, dns_domain: fip.dns_domain, floating_ip_address: fip.floating_ip_address! }, this.zones, this.ttl);
-    await dnsPublicationsTable.insert(ctx, {
-      id: fip.id,
-      project_id: fip.project_id,
-      floatingip_id: fip.id,
-      fqdn: sets[0]!.name,
-      records: sets,
-      status: 'PENDING',
-      last_error: null,
-      updated_at: sql`now()`,
-    });
-    for (const set of sets) await this.enqueue(ctx, { op: 'add', floatingipId: fip.id, set });
+  /**
+   * Brings a floating IP's publication in line with what it should publish now, in the caller's
+   * transaction: its own `dns_name` + `dns_domain`, else — while associated — the port's
+   * `dns_name` in the port's network's `dns_domain` (Neutron's rules), else nothing. Records that
+   * no longer apply are removed, new ones added; an unchanged name changes nothing.
+   */
+  async sync(ctx: Context, floatingipId: string): Promise<void> {
+    const admin = ctx.elevated();
+    const fip = (await floatingipsTable.find(admin, floatingipId)) as NamedFloatingIp | undefined;
+    const name = fip ? await this.nameOf(admin, fip) : undefined;
+    const wanted = fip && name ? recordSetsOf({ ...name, floating_ip_address: fip.floating_ip_address! }, this.zones, this.ttl) : [];
+    const [row] = await ctx.db.select().from(dnsPublications).where(eq(dnsPublications.id, floatingipId));
+    const published = (row?.records ?? []) as RecordSet[];
+    const key = (set: RecordSet) => JSON.stringify([set.zone, set.name, set.type, set.records]);
+    const wantedKeys = new Set(wanted.map(key));
+    const publishedKeys = new Set(published.map(key));
+    const removed = published.filter((set) => !wantedKeys.has(key(set)));
+    const added = wanted.filter((set) => !publishedKeys.has(key(set)));
+    if (removed.length === 0 && added.length === 0) return;
+    for (const set of removed) await this.enqueue(ctx, { op: 'remove', floatingipId, set });
+    for (const set of added) await this.enqueue(ctx, { op: 'add', floatingipId, set });
+    if (wanted.length === 0) {
+      await dnsPublicationsTable.delete(ctx, floatingipId);
+    } else if (row) {
+      await ctx.db
+        .update(dnsPublications)
+        .set({ fqdn: wanted[0]!.name, records: wanted, status: 'PENDING', last_error: null, updated_at: sql`now()` })
+        .where(eq(dnsPublications.id, floatingipId));
+    } else {
+      await dnsPublicationsTable.insert(ctx, {
+        id: floatingipId,
+        project_id: fip!.project_id,
+        floatingip_id: floatingipId,
+        fqdn: wanted[0]!.name,
+        records: wanted,
+        status: 'PENDING',
+        last_error: null,
+        updated_at: sql`now()`,
+      });
+    }
   }
 
-  /** Records that a floating IP's records go (it is being released). */
+  /** Removes a floating IP's records (it is being released), in the caller's transaction. */
   async unpublish(ctx: Context, floatingipId: string): Promise<void> {
     const [row] = await ctx.db.select().from(dnsPublications).where(eq(dnsPublications.id, floatingipId));
     if (!row) return;
     for (const set of row.records as RecordSet[]) await this.enqueue(ctx, { op: 'remove', floatingipId, set });
     await dnsPublicationsTable.delete(ctx, floatingipId);
+  }
+
+  /** The name a floating IP publishes: its own, or its port's in the port's network's domain. */
+  private async nameOf(admin: Context, fip: NamedFloatingIp): Promise<{ dns_name: string; dns_domain: string } | undefined> {
+    if (fip.dns_name && fip.dns_domain) return { dns_name: fip.dns_name, dns_domain: fip.dns_domain };
+    if (!fip.port_id) return undefined;
+    const core = this.runtime.plugins.core();
+    const port = (await core.getPort(admin, fip.port_id)) as { dns_name?: string; network_id: string };
+    if (!port.dns_name) return undefined;
+    const network = (await core.getNetwork(admin, port.network_id)) as { dns_domain?: string };
+    return network.dns_domain ? { dns_name: port.dns_name, dns_domain: network.dns_domain } : undefined;
   }
 
   /**

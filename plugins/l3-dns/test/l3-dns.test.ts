@@ -26,6 +26,8 @@ async function start(bind: BindServer, secret = bind.secret): Promise<TestServer
     core: ml2,
     services: [l3Dns],
     config: {
+      // Ports keep a requested dns_name only when the internal domain is not Neutron's default.
+      DEFAULT: { dns_domain: 'internal.example.' },
       ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
       ml2_type_flat: { flat_networks: 'public' },
       ml2_type_vxlan: { vni_ranges: '1001:2000' },
@@ -123,6 +125,46 @@ describe.skipIf(!bindAvailable)('floating IPs in DNS (real BIND 9)', () => {
     const report = await plugin.dns.reconcile();
     expect(report.repaired).toBe(1);
     await eventually(async () => expect(await bind.query('drift.example.org.', 'A')).toEqual([fip.floating_ip_address]));
+  });
+
+  it("an associated floating IP takes its port's name; renaming the port moves the records; disassociating removes them", async () => {
+    const call = async (method: string, url: string, body?: unknown, status = method === 'POST' ? 201 : 200) => {
+      const response = await server.request(method, url, body);
+      expect(response.status, response.text).toBe(status);
+      return response.body;
+    };
+    const { network } = await call('POST', '/v2.0/networks', { network: { name: 'tenant', dns_domain: 'example.org.' } });
+    const { subnet } = await call('POST', '/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4, cidr: '10.30.0.0/24' } });
+    const { router } = await call('POST', '/v2.0/routers', { router: { name: 'r', external_gateway_info: { network_id: external } } });
+    await call('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
+    const { port } = await call('POST', '/v2.0/ports', { port: { network_id: network.id, dns_name: 'vm1' } });
+    const { floatingip: fip } = await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external, port_id: port.id } });
+    const address = fip.floating_ip_address as string;
+    const ptr = `${address.split('.').reverse().join('.')}.in-addr.arpa.`;
+    await eventually(async () => {
+      expect(await bind.query('vm1.example.org.', 'A')).toEqual([address]);
+      expect(await bind.query(ptr, 'PTR')).toEqual(['vm1.example.org.']);
+    });
+
+    await call('PUT', `/v2.0/ports/${port.id}`, { port: { dns_name: 'vm2' } });
+    await eventually(async () => {
+      expect(await bind.query('vm1.example.org.', 'A')).toEqual([]);
+      expect(await bind.query('vm2.example.org.', 'A')).toEqual([address]);
+      expect(await bind.query(ptr, 'PTR')).toEqual(['vm2.example.org.']);
+    });
+
+    await call('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
+    await eventually(async () => {
+      expect(await bind.query('vm2.example.org.', 'A')).toEqual([]);
+      expect(await bind.query(ptr, 'PTR')).toEqual([]);
+    });
+    expect((await server.request('GET', `/v2.0/dns_publications/${fip.id}`)).status).toBe(404);
+
+    // Associated again, then the port is deleted: its name goes with it.
+    await call('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: port.id } });
+    await eventually(async () => expect(await bind.query('vm2.example.org.', 'A')).toEqual([address]));
+    await call('DELETE', `/v2.0/ports/${port.id}`, undefined, 204);
+    await eventually(async () => expect(await bind.query('vm2.example.org.', 'A')).toEqual([]));
   });
 
   it('only admins see publications', async () => {
