@@ -4,13 +4,14 @@
  *
  *   nucleon-server --config-file etc/neutron.conf [--config-file more.conf]   serve the API
  *   nucleon-server db upgrade --config-file etc/neutron.conf                  apply migrations
+ *   nucleon-server <plugin command> --config-file etc/neutron.conf            e.g. `dns reconcile` (l3-dns)
  */
 import { parseArgs } from 'node:util';
 import { Config, ConfigError, coreOptions, StartupError } from '@nucleon/core';
 import { pino } from 'pino';
-import { serve, upgradeDatabase } from './serve.js';
+import { runCommand, serve, upgradeDatabase } from './serve.js';
 
-const USAGE = `usage: nucleon-server [db upgrade] --config-file FILE [--config-file FILE ...]`;
+const USAGE = `usage: nucleon-server [db upgrade | <plugin command>] --config-file FILE [--config-file FILE ...]`;
 
 /**
  * Failures that come from the environment the configuration points at (a port in use, an
@@ -30,7 +31,6 @@ async function main(): Promise<void> {
     return;
   }
   const command = positionals.join(' ');
-  if (command !== '' && command !== 'db upgrade') throw new StartupError([`unknown command '${command}'`, USAGE]);
   const files = values['config-file'] ?? [];
   if (files.length === 0) throw new StartupError(['no --config-file given', USAGE]);
   const config = await Config.load(files);
@@ -41,6 +41,11 @@ async function main(): Promise<void> {
   if (command === 'db upgrade') {
     const applied = await upgradeDatabase(config, log);
     log.info({ applied }, 'database is up to date');
+    return;
+  }
+  if (command !== '') {
+    const result = await runCommand(config, log, command);
+    log.info({ command, result }, 'command finished');
     return;
   }
   await serve(config, log);

@@ -7,6 +7,7 @@ import {
   migrationSources,
   openDatabase,
   parseConnection,
+  StartupError,
   type LoadedPlugin,
   type NucleonServer,
 } from '@nucleon/core';
@@ -20,6 +21,29 @@ function describe(plugin: LoadedPlugin) {
     type: plugin.definition.type,
     description: plugin.definition.description,
   };
+}
+
+/**
+ * Runs a command a loaded plugin adds (`nucleon-server dns reconcile`): the runtime starts as for
+ * serving (migrations, plugins, outbox dispatcher) but no port is opened; side effects the
+ * command records in the outbox are applied before it returns.
+ */
+export async function runCommand(config: Config, log: Logger, words: string): Promise<unknown> {
+  const { core, services } = await resolvePlugins(config);
+  const owner = [core, ...services].find((plugin) => plugin.definition.commands[words]);
+  if (!owner) {
+    const known = [core, ...services].flatMap((plugin) => Object.keys(plugin.definition.commands));
+    throw new StartupError([`unknown command '${words}'${known.length > 0 ? ` (the configured plugins add: ${known.join(', ')})` : ''}`]);
+  }
+  const server = await createServer({ config, core, services, log });
+  try {
+    const instance = server.runtime.plugins.get(owner.definition.type)!;
+    const result = await owner.definition.commands[words]!.run(instance, server.runtime);
+    await server.runtime.outbox.drain();
+    return result;
+  } finally {
+    await server.close();
+  }
 }
 
 /** Applies pending migrations of the configured plugins (`nucleon-server db upgrade`). */

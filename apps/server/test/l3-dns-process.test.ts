@@ -3,6 +3,7 @@
  * (`@nucleon/l3-dns/testing`), names checked with `dig`. A server killed with SIGKILL after the
  * floating IP committed but before its records reached DNS publishes them when it starts again.
  */
+import { Rfc2136Driver } from '@nucleon/l3-dns';
 import { bindAvailable, startBind, type BindServer } from '@nucleon/l3-dns/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort, refusal, runServer, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
@@ -89,6 +90,16 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
     expect((await call('DELETE', `/v2.0/floatingips/${web.id}`)).status).toBe(204);
     await eventually(async () => expect(await bind.query('web.example.org.', 'A')).toEqual([]));
     await server.stop();
+
+    // Drift while no server runs: a record removed by hand comes back with `dns reconcile`.
+    const driver = new Rfc2136Driver(bind.driverOptions());
+    await driver.remove({ zone: 'example.org.', name: 'crash.example.org.', type: 'A', records: [crash.floating_ip_address], ttl: 3600 });
+    await driver.close();
+    expect(await bind.query('crash.example.org.', 'A')).toEqual([]);
+    const { exit, server: command } = await runServer(['dns', 'reconcile', '--config-file', conf]);
+    expect(exit.code).toBe(0);
+    expect(command.logs.find((line) => line.msg === 'command finished')).toMatchObject({ command: 'dns reconcile', result: { checked: 1, repaired: 1 } });
+    expect(await bind.query('crash.example.org.', 'A')).toEqual([crash.floating_ip_address]);
   });
 });
 

@@ -213,7 +213,7 @@ describe('a bad configuration', () => {
     },
     {
       name: 'an unknown command',
-      args: async () => ['db', 'downgrade', '--config-file', `${dir}/unused.conf`],
+      args: async () => ['db', 'downgrade', '--config-file', await conf('command.conf', 1, 'unused')],
       says: [/unknown command 'db downgrade'/],
     },
   ];

@@ -28,6 +28,12 @@ export default definePlugin({
   resources: [...l3Router.resources, dnsPublicationsTable],
   options: [...l3Router.options, dnsOptions],
   migrations: [...l3Router.migrations, { owner: '@nucleon/l3-dns', folder: new URL('../drizzle/', import.meta.url) }],
+  commands: {
+    'dns reconcile': {
+      help: 'Compare the published records with the DNS server, re-send what is missing, and wait until it is applied.',
+      run: (plugin: DnsPlugin) => plugin.dns.reconcile(),
+    },
+  },
   create: (runtime) => {
     const { rfc2136, dns } = runtime.config.get(dnsOptions);
     const missing = (['server', 'tsig_key_name', 'tsig_secret'] as const).filter((name) => rfc2136[name] === '');

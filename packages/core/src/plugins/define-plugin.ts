@@ -24,6 +24,17 @@ export const PLUGIN_API_VERSION = 1;
 /** A plugin instance: the object whose methods serve its resources. */
 export type PluginInstance = object;
 
+/**
+ * A command a plugin adds to `nucleon-server` (`nucleon-server dns reconcile --config-file …`):
+ * it runs against a started runtime (database, plugins, outbox) without serving the API.
+ */
+export interface PluginCommand<I extends PluginInstance = PluginInstance> {
+  /** One line for `--help`. */
+  readonly help: string;
+  /** Does the work; what it returns is logged as the command's result. */
+  run(instance: I, runtime: Runtime): Promise<unknown>;
+}
+
 /** What a plugin package declares; see {@link definePlugin}. */
 export interface PluginOptions<I extends PluginInstance = PluginInstance> {
   /** Short name, e.g. `l3-greee`. */
@@ -56,6 +67,8 @@ export interface PluginOptions<I extends PluginInstance = PluginInstance> {
    * e.g. for attributes its extensions add to other plugins' resources. `policy.yaml` overrides them.
    */
   readonly policies?: PolicyRules;
+  /** Commands the plugin adds to `nucleon-server`, by their words (`dns reconcile`). */
+  readonly commands?: Readonly<Record<string, PluginCommand<I>>>;
   /** Service types that must be loaded too (their migrations run first). */
   readonly requires?: readonly ServiceType[];
   /** Builds the plugin instance once the runtime (database, events, config) is ready. */
@@ -88,6 +101,7 @@ export function definePlugin<I extends PluginInstance>(options: PluginOptions<I>
     options: [],
     quotas: [],
     policies: {},
+    commands: {},
     requires: [],
     ...options,
     migrations: options.migrations === undefined ? [] : Array.isArray(options.migrations) ? options.migrations : [options.migrations as MigrationSource],
