@@ -6,7 +6,9 @@
 import { Rfc2136Driver } from '@nucleon/l3-dns';
 import { bindAvailable, startBind, type BindServer } from '@nucleon/l3-dns/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, refusal, runServer, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, refusal, runServer, SERVER_DIR, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
 
 afterAll(stopAll);
 
@@ -40,7 +42,8 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
       ml2_type_flat: { flat_networks: 'public' },
       ml2_type_vxlan: { vni_ranges: '1001:2000' },
       rfc2136: { server: bind.host, port: bind.port, tsig_key_name: bind.keyName, tsig_algorithm: bind.algorithm, tsig_secret: bind.secret, timeout_ms: 1000 },
-      outbox: { poll_interval_ms: 200, retry_min_delay_ms: 100, retry_max_delay_ms: 500 },
+      // A short lease: an entry the killed server was applying at that moment is retried soon after.
+      outbox: { poll_interval_ms: 200, retry_min_delay_ms: 100, retry_max_delay_ms: 500, lease_ms: 2000 },
     });
   });
   afterAll(async () => {
@@ -100,6 +103,43 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
     expect(exit.code).toBe(0);
     expect(command.logs.find((line) => line.msg === 'command finished')).toMatchObject({ command: 'dns reconcile', result: { checked: 1, repaired: 1 } });
     expect(await bind.query('crash.example.org.', 'A')).toEqual([crash.floating_ip_address]);
+  });
+});
+
+describe.skipIf(!bindAvailable)('the sample configuration (etc/neutron.conf + etc/l3-dns.conf)', () => {
+  test('serves floating IPs whose names resolve with dig', async () => {
+    const bind = await startBind();
+    const { dir, remove } = await tempDir('l3-dns-sample');
+    try {
+      const port = await freePort();
+      // The samples as shipped, with this machine's port, data folder, DNS server and key.
+      const neutronConf = (await readFile(join(SERVER_DIR, 'etc', 'neutron.conf'), 'utf8'))
+        .replace(/^bind_port = .*$/m, `bind_port = ${port}`)
+        .replace(/^connection = .*$/m, `connection = pglite://${dir}/data`);
+      const dnsConf = (await readFile(join(SERVER_DIR, 'etc', 'l3-dns.conf'), 'utf8'))
+        .replace(/^port = 53$/m, `port = ${bind.port}`)
+        .replace(/^server = .*$/m, `server = ${bind.host}`)
+        .replace(/^tsig_key_name = .*$/m, `tsig_key_name = ${bind.keyName}`)
+        .replace(/^tsig_secret = .*$/m, `tsig_secret = ${bind.secret}`);
+      await writeFile(join(dir, 'neutron.conf'), neutronConf);
+      await writeFile(join(dir, 'l3-dns.conf'), dnsConf);
+      const server = await startServer(['--config-file', join(dir, 'neutron.conf'), '--config-file', join(dir, 'l3-dns.conf')]).ready();
+      const call = async (path: string, body: unknown) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        expect(response.status).toBe(201);
+        return (await response.json()) as Record<string, any>;
+      };
+      const { network } = await call('/v2.0/networks', {
+        network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
+      });
+      await call('/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } });
+      const { floatingip } = await call('/v2.0/floatingips', { floatingip: { floating_network_id: network.id, dns_name: 'www', dns_domain: 'example.org.' } });
+      await eventually(async () => expect(await bind.query('www.example.org.', 'A')).toEqual([floatingip.floating_ip_address]));
+      await server.stop();
+    } finally {
+      await bind.close();
+      await remove();
+    }
   });
 });
 
