@@ -1,10 +1,12 @@
 import ipaddr from 'ipaddr.js';
 import type { RecordSet } from './drivers/driver.js';
 
-/** Prefix sizes of the reverse zones (`[rfc2136] ipv4_ptr_zone_prefix_size`, `ipv6_…`). */
+/** Prefix sizes of the reverse zones (`ipv4_ptr_zone_prefix_size`, `ipv6_…`), and whether PTRs are published at all. */
 export interface ReverseZones {
   readonly ipv4PrefixSize: number;
   readonly ipv6PrefixSize: number;
+  /** Designate's `allow_reverse_dns_lookup`; default true. */
+  readonly enabled?: boolean;
 }
 
 /**
@@ -33,10 +35,9 @@ export function recordSetsOf(
   ttl: number,
 ): RecordSet[] {
   const fqdn = `${fip.dns_name}.${fip.dns_domain}`;
-  const reverse = reverseName(fip.floating_ip_address, zones);
   const version = fip.floating_ip_address.includes(':') ? 6 : 4;
-  return [
-    { zone: fip.dns_domain, name: fqdn, type: version === 4 ? 'A' : 'AAAA', records: [fip.floating_ip_address], ttl },
-    { zone: reverse.zone, name: reverse.name, type: 'PTR', records: [fqdn], ttl },
-  ];
+  const forward: RecordSet = { zone: fip.dns_domain, name: fqdn, type: version === 4 ? 'A' : 'AAAA', records: [fip.floating_ip_address], ttl };
+  if (zones.enabled === false) return [forward];
+  const reverse = reverseName(fip.floating_ip_address, zones);
+  return [forward, { zone: reverse.zone, name: reverse.name, type: 'PTR', records: [fqdn], ttl }];
 }

@@ -1,0 +1,2 @@
+export { DesignateDriver, type DesignateOptions } from './driver.js';
+export { DesignateApiError } from './client.js';
