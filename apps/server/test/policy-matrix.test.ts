@@ -655,7 +655,8 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
         { shared: true },
         { 'router:external': true },
         { 'provider:network_type': 'vxlan' },
-        { 'provider:network_type': 'vxlan', 'provider:segmentation_id': 1999 },
+        // Outside the tenant range (1001:2000), which random allocation may have used already.
+        { 'provider:network_type': 'vxlan', 'provider:segmentation_id': 5999 },
       ]) {
         const response = await as('admin', 'POST', '/v2.0/networks', { network: { name: unique('adm'), ...body } });
         expect(response.status, response.text).toBe(201);
