@@ -46,6 +46,7 @@ export * from './resources/resource-table.js';
 export * from './resources/tags.js';
 export { NOAUTH_PROJECT_ID } from './auth/noauth.js';
 export { identityV3Url, KeystoneUnavailable, KeystoneValidator, type KeystoneOptions, type TokenIdentity } from './auth/keystone.js';
+export { KeystoneSession, KeystoneSignInError, type KeystoneCredentials } from './auth/keystone-session.js';
 export { buildApp } from './api/app.js';
 export * from './runtime.js';
 export * from './server.js';

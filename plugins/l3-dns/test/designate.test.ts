@@ -255,7 +255,7 @@ describe.skipIf(!keystone)('designate driver against the Designate v2 API contra
     const mark = designate.requests.length;
     const error = await failure(wrong.add(a('www', '203.0.113.10')));
     expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/Keystone authentication .* as user nucleon .* failed: 401 .*wrong user, password or project/);
+    expect(error.message).toMatch(/Keystone sign-in at .* as user nucleon .* failed: 401 .*wrong user, password or project/);
     expect(since(mark)).toEqual([]);
   });
 });

@@ -1,6 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Identity } from '../context/context.js';
+import { KeystoneSession, KeystoneSignInError } from './keystone-session.js';
+import { identityV3Url } from './keystone-url.js';
+
+export { identityV3Url };
 
 /** `[keystone_authtoken]` as the validator needs it. */
 export interface KeystoneOptions {
@@ -32,14 +36,7 @@ type CacheEntry = { readonly identity: TokenIdentity } | { readonly invalid: tru
 
 /** How long a token Keystone rejected stays rejected without asking again (bounded: tokens can be revoked, not un-revoked, but clocks drift). */
 const INVALID_TOKEN_SECONDS = 5;
-/** Our own token is renewed this long before it expires. */
-const RENEW_MARGIN_MS = 60_000;
 
-/** `http://keystone:5000`, `…/v3/`, `…/identity` → the v3 API root. */
-export function identityV3Url(authUrl: string): string {
-  const base = authUrl.replace(/\/+$/, '');
-  return base.endsWith('/v3') ? base : `${base}/v3`;
-}
 
 interface TokenBody {
   token?: {
@@ -60,8 +57,7 @@ interface TokenBody {
  */
 export class KeystoneValidator {
   private readonly v3: string;
-  private serviceToken?: { value: string; expiresAt: number };
-  private serviceTokenPending?: Promise<string>;
+  private readonly session: KeystoneSession;
   private readonly cache: LRUCache<string, CacheEntry>;
 
   constructor(
@@ -69,6 +65,17 @@ export class KeystoneValidator {
     private readonly log: Logger,
   ) {
     this.v3 = identityV3Url(options.authUrl);
+    this.session = new KeystoneSession(
+      {
+        authUrl: options.authUrl,
+        username: options.username,
+        password: options.password,
+        projectName: options.projectName,
+        userDomainName: options.userDomainName,
+        projectDomainName: options.projectDomainName,
+      },
+      { timeoutMs: options.timeoutSeconds * 1000 },
+    );
     this.cache = new LRUCache<string, CacheEntry>({
       max: options.cacheSize,
       ttl: Math.max(options.cacheSeconds, 1) * 1000,
@@ -101,7 +108,7 @@ export class KeystoneValidator {
       });
       if (response.status === 401 && attempt === 1) {
         // Our own token was revoked or expired early: sign in again once.
-        this.serviceToken = undefined;
+        this.session.invalidate(serviceToken);
         continue;
       }
       if (response.status === 404 || response.status === 401) return { invalid: true };
@@ -121,36 +128,15 @@ export class KeystoneValidator {
     }
   }
 
-  /** The server's own token, signed in once and shared by concurrent callers. */
+  /** The server's own token (keystonemiddleware's service token); refused credentials are logged. */
   private async ownToken(): Promise<string> {
-    if (this.serviceToken && this.serviceToken.expiresAt - RENEW_MARGIN_MS > Date.now()) return this.serviceToken.value;
-    this.serviceTokenPending ??= this.signIn().finally(() => {
-      this.serviceTokenPending = undefined;
-    });
-    return this.serviceTokenPending;
-  }
-
-  private async signIn(): Promise<string> {
-    const o = this.options;
-    const response = await this.call(`${this.v3}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: { methods: ['password'], password: { user: { name: o.username, password: o.password, domain: { name: o.userDomainName } } } },
-          scope: { project: { name: o.projectName, domain: { name: o.projectDomainName } } },
-        },
-      }),
-    });
-    const value = response.headers.get('x-subject-token');
-    if (response.status !== 201 || !value) {
-      this.log.error({ status: response.status, user: o.username, project: o.projectName }, 'Keystone refused the service credentials in [keystone_authtoken]');
-      throw new KeystoneUnavailable(`service sign-in answered ${response.status}`);
+    try {
+      return await this.session.token();
+    } catch (error) {
+      if (!(error instanceof KeystoneSignInError)) throw error;
+      if (error.status === 401) this.log.error({ user: this.options.username, project: this.options.projectName }, 'Keystone refused the service credentials in [keystone_authtoken]');
+      throw new KeystoneUnavailable(error.message);
     }
-    const body = (await response.json()) as TokenBody;
-    const expiresAt = Date.parse(body.token?.expires_at ?? '') || Date.now() + 3_600_000;
-    this.serviceToken = { value, expiresAt };
-    return value;
   }
 
   private async call(url: string, init: RequestInit): Promise<Response> {

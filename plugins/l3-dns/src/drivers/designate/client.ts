@@ -1,15 +1,5 @@
+import { KeystoneSignInError, type KeystoneSession } from '@nucleon/core';
 import { DnsDriverError } from '../driver.js';
-
-/** Keystone v3 password authentication scoped to a project (keystoneauth's `password` plugin). */
-export interface KeystoneCredentials {
-  /** The identity endpoint, with or without the trailing `/v3`. */
-  readonly authUrl: string;
-  readonly username: string;
-  readonly password: string;
-  readonly projectName: string;
-  readonly userDomainName: string;
-  readonly projectDomainName: string;
-}
 
 /** How requests leave: per-request timeout, and the driver's close signal. */
 export interface HttpSettings {
@@ -28,15 +18,6 @@ export class DesignateApiError extends DnsDriverError {
     super(message, status >= 500 || status === 408 || status === 429);
     this.name = 'DesignateApiError';
   }
-}
-
-/** Renew a token this long before Keystone says it expires (at most half its lifetime). */
-const RENEW_MARGIN_MS = 5 * 60_000;
-
-/** The identity endpoint ending in `/v3`. */
-export function identityV3(url: string): string {
-  const trimmed = url.replace(/\/+$/, '');
-  return /\/v3$/.test(trimmed) ? trimmed : `${trimmed}/v3`;
 }
 
 /** `fetch` with the per-request timeout and the close signal; network failures become retryable driver errors. */
@@ -70,73 +51,6 @@ function explain(text: string): { type?: string; message: string } {
   return { message: text.trim().slice(0, 300) || '(empty body)' };
 }
 
-/**
- * A project-scoped Keystone token for the service user (`POST /v3/auth/tokens`), held until
- * shortly before it expires; concurrent callers share one authentication.
- */
-export class KeystoneSession {
-  private held: { token: string; renewAt: number } | undefined;
-  private pending: Promise<string> | undefined;
-  private readonly url: string;
-
-  constructor(
-    private readonly credentials: KeystoneCredentials,
-    private readonly http: HttpSettings,
-  ) {
-    this.url = `${identityV3(credentials.authUrl)}/auth/tokens`;
-  }
-
-  token(): Promise<string> {
-    if (this.held && Date.now() < this.held.renewAt) return Promise.resolve(this.held.token);
-    this.pending ??= this.authenticate().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
-  }
-
-  /** Forgets `token` (Designate refused it), so the next {@link token} call authenticates again. */
-  invalidate(token: string): void {
-    if (this.held?.token === token) this.held = undefined;
-  }
-
-  private async authenticate(): Promise<string> {
-    const c = this.credentials;
-    const who = `user ${c.username} (domain ${c.userDomainName}) in project ${c.projectName} (domain ${c.projectDomainName})`;
-    const what = `Keystone authentication at ${this.url} as ${who}`;
-    const body = {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: c.username, domain: { name: c.userDomainName }, password: c.password } } },
-        scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
-      },
-    };
-    const reply = await send(
-      this.url,
-      { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) },
-      this.http,
-      what,
-    );
-    if (reply.status !== 201) {
-      const { message } = explain(reply.text);
-      const hint = reply.status === 401 ? ' (wrong user, password or project?)' : '';
-      throw new DnsDriverError(`${what} failed: ${reply.status} ${message}${hint}`, reply.status >= 500 || reply.status === 429);
-    }
-    const token = reply.headers.get('x-subject-token');
-    let expiresAt = Number.NaN;
-    let issuedAt = Date.now();
-    try {
-      const parsed = JSON.parse(reply.text) as { token?: { expires_at?: string; issued_at?: string } };
-      expiresAt = Date.parse(parsed.token?.expires_at ?? '');
-      issuedAt = Date.parse(parsed.token?.issued_at ?? '') || issuedAt;
-    } catch {
-      // handled below
-    }
-    if (!token || Number.isNaN(expiresAt)) throw new DnsDriverError(`${what}: Keystone answered 201 without a token or its expiry`, true);
-    const margin = Math.min(RENEW_MARGIN_MS, Math.max(0, (expiresAt - issuedAt) / 2));
-    this.held = { token, renewAt: expiresAt - margin };
-    return token;
-  }
-}
-
 /** What a call sends besides the token. */
 export interface CallOptions {
   readonly body?: unknown;
@@ -160,11 +74,11 @@ export class DesignateClient {
   async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T> {
     const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
     const what = `Designate ${method} ${new URL(url).pathname}${new URL(url).search}`;
-    let token = await this.session.token();
+    let token = await this.token();
     let reply = await this.send(method, url, token, options, what);
     if (reply.status === 401) {
       this.session.invalidate(token);
-      token = await this.session.token();
+      token = await this.token();
       reply = await this.send(method, url, token, options, what);
     }
     if (reply.status >= 200 && reply.status < 300) {
@@ -182,6 +96,16 @@ export class DesignateClient {
       reply.status,
       type,
     );
+  }
+
+  /** The service user's token; a sign-in that fails is a driver error (retryable unless refused). */
+  private async token(): Promise<string> {
+    try {
+      return await this.session.token();
+    } catch (error) {
+      if (error instanceof KeystoneSignInError) throw new DnsDriverError(error.message, error.retryable);
+      throw error;
+    }
   }
 
   private send(method: string, url: string, token: string, options: CallOptions, what: string) {

@@ -1,6 +1,7 @@
+import { KeystoneSession } from '@nucleon/core';
 import ipaddr from 'ipaddr.js';
 import { DnsDriverError, type DnsDriver, type RecordSet, type RecordType } from '../driver.js';
-import { DesignateApiError, DesignateClient, KeystoneSession } from './client.js';
+import { DesignateApiError, DesignateClient } from './client.js';
 
 /**
  * Settings of the `designate` driver, after Neutron's `[designate]` section: the versioned
@@ -130,7 +131,7 @@ export class DesignateDriver implements DnsDriver {
         userDomainName: options.userDomainName || 'Default',
         projectDomainName: options.projectDomainName || 'Default',
       },
-      http,
+      { timeoutMs, signal: this.closing.signal },
     );
     this.client = new DesignateClient(options.url, session, http);
   }
