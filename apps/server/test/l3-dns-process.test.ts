@@ -3,26 +3,18 @@
  * (`@nucleon/l3-dns/testing`), names checked with `dig`. A server killed with SIGKILL after the
  * floating IP committed but before its records reached DNS publishes them when it starts again.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eventually as within } from '@nucleon/core/testing';
 import { Rfc2136Driver } from '@nucleon/l3-dns';
 import { bindAvailable, startBind, type BindServer } from '@nucleon/l3-dns/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { freePort, refusal, runServer, SERVER_DIR, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
 
 afterAll(stopAll);
 
-async function eventually(check: () => Promise<void>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+/** Real processes restart and retry: allow them longer than in-process tests. */
+const eventually = (check: () => Promise<void>) => within(check, 20_000, 100);
 
 describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', () => {
   let bind: BindServer;

@@ -2,24 +2,12 @@
  * `@nucleon/l3-dns` end to end: ML2 + the DNS L3 plugin in-process, a REAL BIND 9 (see
  * @nucleon/l3-dns/testing), records checked with real DNS queries (`dig`).
  */
-import { startTestServer, type TestServer } from '@nucleon/core/testing';
+import { eventually, startTestServer, type TestServer } from '@nucleon/core/testing';
 import ml2 from '@nucleon/ml2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import l3Dns, { type DnsPlugin } from '../src/index.js';
 import { bindAvailable, startBind, type BindServer } from '../src/testing/bind.js';
 
-/** Polls until `check` holds (DNS changes are applied after commit, by the outbox dispatcher). */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 async function start(bind: BindServer, secret = bind.secret): Promise<TestServer> {
   return startTestServer({

@@ -264,7 +264,7 @@ function registerTagRoutes(
   /** Runs `work` on a resource the caller can see, in one transaction; changing tags is updating the resource. */
   const onResource = <T>(ctx: Context, id: string, work: () => Promise<T>, change = true) =>
     ctx.transaction(async () => {
-      if (!(await table.find(ctx, id)) || !(await readable.visible(ctx, id))) {
+      if (!(await readable.visible(ctx, id))) {
         throw TagResourceNotFound({ resource: definition.collection, resource_id: id });
       }
       if (change) await authorizeUpdate(ctx, id);

@@ -1,19 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Identity } from '../context/context.js';
-import { KeystoneSession, KeystoneSignInError } from './keystone-session.js';
+import { KeystoneSession, KeystoneSignInError, type KeystoneCredentials } from './keystone-session.js';
 import { identityV3Url } from './keystone-url.js';
 
 export { identityV3Url };
 
-/** `[keystone_authtoken]` as the validator needs it. */
-export interface KeystoneOptions {
-  readonly authUrl: string;
-  readonly username: string;
-  readonly password: string;
-  readonly projectName: string;
-  readonly userDomainName: string;
-  readonly projectDomainName: string;
+/** `[keystone_authtoken]` as the validator needs it: the service user, and how to cache. */
+export interface KeystoneOptions extends KeystoneCredentials {
   /** Seconds a validated token is trusted. */
   readonly cacheSeconds: number;
   readonly cacheSize: number;
@@ -65,17 +59,7 @@ export class KeystoneValidator {
     private readonly log: Logger,
   ) {
     this.v3 = identityV3Url(options.authUrl);
-    this.session = new KeystoneSession(
-      {
-        authUrl: options.authUrl,
-        username: options.username,
-        password: options.password,
-        projectName: options.projectName,
-        userDomainName: options.userDomainName,
-        projectDomainName: options.projectDomainName,
-      },
-      { timeoutMs: options.timeoutSeconds * 1000 },
-    );
+    this.session = new KeystoneSession(options, { timeoutMs: options.timeoutSeconds * 1000 });
     this.cache = new LRUCache<string, CacheEntry>({
       max: options.cacheSize,
       ttl: Math.max(options.cacheSeconds, 1) * 1000,

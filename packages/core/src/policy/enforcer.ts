@@ -101,8 +101,30 @@ export class PolicyEnforcer {
 
   constructor(readonly policy: Policy) {}
 
+  /** Credentials and their key, per request context (reads ask for them several times). */
+  private readonly known = new WeakMap<Identity, { credentials: Credentials; key: string }>();
+
   /** The credentials rules are checked with. */
   credentials(identity: Identity): Credentials {
+    return this.describe(identity).credentials;
+  }
+
+  /** What identifies a caller to policy (plans and policy-filtered reads are kept per key). */
+  credentialsKey(identity: Identity): string {
+    return this.describe(identity).key;
+  }
+
+  private describe(identity: Identity): { credentials: Credentials; key: string } {
+    let known = this.known.get(identity);
+    if (!known) {
+      const credentials = this.toCredentials(identity);
+      known = { credentials, key: JSON.stringify(credentials) };
+      this.known.set(identity, known);
+    }
+    return known;
+  }
+
+  private toCredentials(identity: Identity): Credentials {
     return {
       ...(identity.userId !== undefined ? { user_id: identity.userId } : {}),
       ...(identity.projectId !== undefined ? { project_id: identity.projectId, tenant_id: identity.projectId } : {}),
@@ -114,7 +136,7 @@ export class PolicyEnforcer {
 
   /** Whether an identity is an admin: the `context_is_admin` rule (oslo.context's is_admin). */
   isAdmin(identity: Omit<Identity, 'isAdmin'>): boolean {
-    return this.policy.check('context_is_admin', this.credentials({ ...identity, isAdmin: false })) === true;
+    return this.policy.check('context_is_admin', this.toCredentials({ ...identity, isAdmin: false })) === true;
   }
 
   /** Evaluates one named rule against a target without parents (quotas, plugins' own checks). */
@@ -233,11 +255,6 @@ export class PolicyEnforcer {
     if (this.plans.size > 1000) this.plans.clear();
     this.plans.set(key, plan);
     return plan;
-  }
-
-  /** What identifies a caller to policy (plans and policy-filtered reads are kept per key). */
-  credentialsKey(ctx: Context): string {
-    return JSON.stringify(this.credentials(ctx));
   }
 
   /** True when rows need no per-row work for this plan (render and send as they are). */

@@ -218,3 +218,19 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   };
 }
 export * from './keystone.js';
+
+/**
+ * Runs `check` until it stops throwing, for effects that land after the response (the outbox
+ * applies them after commit); rethrows its last failure after `ms`.
+ */
+export async function eventually(check: () => Promise<void> | void, ms = 10_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+}

@@ -35,13 +35,10 @@ async function send(url: string, init: RequestInit, http: HttpSettings, what: st
   }
 }
 
-/** The message of an OpenStack error body: Designate's `{code, type, message}` or Keystone's `{error: {title, message}}`. */
+/** The message of Designate's error body (`{code, type, message, request_id}`). */
 function explain(text: string): { type?: string; message: string } {
   try {
-    const body = JSON.parse(text) as { type?: unknown; message?: unknown; error?: { title?: unknown; message?: unknown } };
-    if (body.error && typeof body.error.message === 'string') {
-      return { type: typeof body.error.title === 'string' ? body.error.title : undefined, message: body.error.message };
-    }
+    const body = JSON.parse(text) as { type?: unknown; message?: unknown };
     const type = typeof body.type === 'string' ? body.type : undefined;
     if (typeof body.message === 'string') return { type, message: body.message };
     if (type) return { type, message: type };
