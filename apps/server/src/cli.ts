@@ -11,7 +11,7 @@ import { Config, ConfigError, coreOptions, StartupError } from '@nucleon/core';
 import { pino } from 'pino';
 import { runCommand, serve, upgradeDatabase } from './serve.js';
 
-const USAGE = `usage: nucleon-server [db upgrade | <plugin command>] --config-file FILE [--config-file FILE ...]`;
+const USAGE = `usage: nucleon-server [db upgrade | <plugin command> [options]] --config-file FILE [--config-file FILE ...]`;
 
 /**
  * Failures that come from the environment the configuration points at (a port in use, an
@@ -22,30 +22,39 @@ const OPERATOR_ERRORS =
   /ECONNREFUSED|EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|password authentication|pg_hba\.conf|does not exist/;
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const argv = process.argv.slice(2);
+  // The command's words come first; its options are known once the configured plugins are loaded.
+  const wordCount = argv.findIndex((arg) => arg.startsWith('-'));
+  const words = (wordCount === -1 ? argv : argv.slice(0, wordCount)).join(' ');
+  const rest = wordCount === -1 ? [] : argv.slice(wordCount);
+  const { values } = parseArgs({
+    args: rest,
     options: { 'config-file': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
+    // Strict for serving; a command's own options are checked by the command.
+    strict: words === '',
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const command = positionals.join(' ');
-  const files = values['config-file'] ?? [];
+  const files = (values['config-file'] as string[] | undefined) ?? [];
   if (files.length === 0) throw new StartupError(['no --config-file given', USAGE]);
   const config = await Config.load(files);
   const debug = config.check(coreOptions).length === 0 && config.get(coreOptions).DEFAULT.debug;
   // NUCLEON_LOG_LEVEL (warn, error…) quiets the per-request info lines, e.g. for benchmarks.
   const level = debug ? 'debug' : (process.env.NUCLEON_LOG_LEVEL ?? 'info');
-  const log = pino({ level, base: { pid: process.pid }, name: 'nucleon-server' });
-  if (command === 'db upgrade') {
+  // A plugin command's stdout is its result; its logs go to stderr.
+  const pluginCommand = words !== '' && words !== 'db upgrade';
+  const log = pino({ level, base: { pid: process.pid }, name: 'nucleon-server' }, pino.destination(pluginCommand ? 2 : 1));
+  if (words === 'db upgrade') {
     const applied = await upgradeDatabase(config, log);
     log.info({ applied }, 'database is up to date');
     return;
   }
-  if (command !== '') {
-    const result = await runCommand(config, log, command);
-    log.info({ command, result }, 'command finished');
+  if (pluginCommand) {
+    const result = await runCommand(config, log, words, rest);
+    log.info({ command: words, result }, 'command finished');
+    if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
   await serve(config, log);

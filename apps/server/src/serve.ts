@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { parseArgs } from 'node:util';
 import {
   Config,
   coreOptions,
@@ -10,6 +11,7 @@ import {
   StartupError,
   type LoadedPlugin,
   type NucleonServer,
+  type PluginCommand,
 } from '@nucleon/core';
 import type { Logger } from 'pino';
 import { resolvePlugins } from './plugins.js';
@@ -28,22 +30,47 @@ function describe(plugin: LoadedPlugin) {
  * serving (migrations, plugins, outbox dispatcher) but no port is opened; side effects the
  * command records in the outbox are applied before it returns.
  */
-export async function runCommand(config: Config, log: Logger, words: string): Promise<unknown> {
+export async function runCommand(config: Config, log: Logger, words: string, argv: readonly string[]): Promise<unknown> {
   const { core, services } = await resolvePlugins(config);
   const owner = [core, ...services].find((plugin) => plugin.definition.commands[words]);
   if (!owner) {
     const known = [core, ...services].flatMap((plugin) => Object.keys(plugin.definition.commands));
     throw new StartupError([`unknown command '${words}'${known.length > 0 ? ` (the configured plugins add: ${known.join(', ')})` : ''}`]);
   }
+  const command = owner.definition.commands[words]!;
+  const args = commandArgs(words, command, argv);
   const server = await createServer({ config, core, services, log });
   try {
     const instance = server.runtime.plugins.get(owner.definition.type)!;
-    const result = await owner.definition.commands[words]!.run(instance, server.runtime);
+    const result = await command.run(instance, server.runtime, args);
     await server.runtime.outbox.drain();
     return result;
   } finally {
     await server.close();
   }
+}
+
+/** The command's own options, parsed strictly: an unknown or missing one is the operator's to fix. */
+function commandArgs(words: string, command: PluginCommand, argv: readonly string[]): Record<string, string | undefined> {
+  const declared = command.options ?? {};
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      'config-file': { type: 'string', multiple: true },
+      ...Object.fromEntries(Object.keys(declared).map((name) => [name, { type: 'string' as const }])),
+    },
+  });
+  const missing = Object.entries(declared).filter(([name, option]) => option.required && values[name] === undefined);
+  if (missing.length > 0) {
+    throw new StartupError([`${words}: ${missing.map(([name]) => `--${name}`).join(', ')} required`, ...usageOf(words, command)]);
+  }
+  return Object.fromEntries(Object.keys(declared).map((name) => [name, values[name] as string | undefined]));
+}
+
+/** `--help` lines of a command. */
+export function usageOf(words: string, command: PluginCommand): string[] {
+  const options = Object.entries(command.options ?? {}).map(([name, o]) => `  --${name} <value>${o.required ? '' : ' (optional)'}  ${o.help}`);
+  return [`${words} --config-file FILE: ${command.help}`, ...options];
 }
 
 /** Applies pending migrations of the configured plugins (`nucleon-server db upgrade`). */

@@ -31,6 +31,17 @@ export interface Exit {
 
 const children = new Set<ChildProcess>();
 
+/** A pino line, or undefined for any other text. */
+function logLine(line: string): LogLine | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(line) as Partial<LogLine>;
+    return typeof parsed.msg === 'string' ? (parsed as LogLine) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A port nobody listens on right now (the OS picks it; it is released before returning). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -68,6 +79,8 @@ export class ServerProcess {
   /** stdout lines that were not JSON (should stay empty: every line is a structured log). */
   readonly unstructured: string[] = [];
   stderr = '';
+  /** Everything written to stdout (a command's result). */
+  stdout = '';
   readonly exited: Promise<Exit>;
   private exit?: Exit;
   private readonly waiters = new Set<() => void>();
@@ -75,21 +88,29 @@ export class ServerProcess {
   constructor(readonly child: ChildProcess) {
     let buffered = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) {
         if (line.trim() === '') continue;
-        try {
-          this.logs.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.unstructured.push(line);
-        }
+        const log = logLine(line);
+        if (log) this.logs.push(log);
+        else this.unstructured.push(line);
       }
       this.notify();
     });
+    // Plugin commands log to stderr (their stdout is their result).
+    let bufferedErr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
+      bufferedErr += chunk;
+      const lines = bufferedErr.split('\n');
+      bufferedErr = lines.pop()!;
+      for (const line of lines) {
+        const log = logLine(line);
+        if (log) this.logs.push(log);
+      }
       this.notify();
     });
     this.exited = new Promise((resolve) => {

@@ -55,7 +55,8 @@ export function parseListQuery(params: URLSearchParams, resource: ServedResource
       default: {
         if (RESERVED.has(key)) break;
         const spec = resource.specs.get(key);
-        const known = (TAG_FILTERS.has(key) && taggable) || (spec !== undefined && spec.filter);
+        // A binding's own filters may be query parameters that are not attributes (a time window).
+        const known = (TAG_FILTERS.has(key) && taggable) || (spec !== undefined && spec.filter) || resource.table.options.filters?.[key] !== undefined;
         if (!known) {
           if (!invalidFilters.includes(key)) invalidFilters.push(key);
           break;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DEFAULT_CONNECTION } from '../db/database.js';
 import { defineOptions, opt } from './options.js';
 
@@ -5,6 +6,7 @@ import { defineOptions, opt } from './options.js';
 export const coreOptions = defineOptions({
   DEFAULT: {
     bind_host: opt.string('0.0.0.0', 'Address the API listens on.'),
+    host: opt.string(hostname(), "This server's name, as in Neutron (notifications are published as network.<host>)."),
     bind_port: opt.int(9696, 'Port the API listens on.', { min: 0, max: 65535 }),
     core_plugin: opt.string('', 'The core plugin: a package name, a short name or a stock alias (ml2).'),
     service_plugins: opt.list([], 'Service plugins: package names, short names or stock aliases (router, metering).'),

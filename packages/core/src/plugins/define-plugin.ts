@@ -31,8 +31,21 @@ export type PluginInstance = object;
 export interface PluginCommand<I extends PluginInstance = PluginInstance> {
   /** One line for `--help`. */
   readonly help: string;
-  /** Does the work; what it returns is logged as the command's result. */
-  run(instance: I, runtime: Runtime): Promise<unknown>;
+  /** Options it takes besides `--config-file` (`--start <value>`), by name; all take a value. */
+  readonly options?: Readonly<Record<string, CommandOption>>;
+  /**
+   * Does the work with the options given (absent ones are undefined); what it returns is printed
+   * on stdout as JSON (logs go to stderr while a command runs).
+   */
+  run(instance: I, runtime: Runtime, args: Readonly<Record<string, string | undefined>>): Promise<unknown>;
+}
+
+/** An option of a {@link PluginCommand}. */
+export interface CommandOption {
+  /** One line for `--help`. */
+  readonly help: string;
+  /** Refused when missing. */
+  readonly required?: boolean;
 }
 
 /** What a plugin package declares; see {@link definePlugin}. */

@@ -56,7 +56,11 @@ export interface TableBindingOptions<T extends PgTable> {
    * another resource's response independently of any runtime ({@link ResourceTable.jsonOf}).
    */
   readonly computed?: Readonly<Record<string, (table: T, runtime?: Runtime) => SQL>>;
-  /** Filters on attributes that are not plain columns (`fixed_ips=ip_address=…`). */
+  /**
+   * Filters on attributes that are not plain columns (`fixed_ips=ip_address=…`), or query
+   * parameters of the resource's own that are no attribute (a time window's `start` and `end`).
+   * A filter throws a NeutronError (400) for values it cannot use.
+   */
   readonly filters?: Readonly<Record<string, (table: T, values: readonly string[]) => SQL>>;
   /**
    * Rows of other projects a non-admin may still see, as Neutron's query hooks decide: shared and
