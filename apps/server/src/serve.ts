@@ -53,13 +53,11 @@ export async function runCommand(config: Config, log: Logger, words: string, arg
 /** The command's own options, parsed strictly: an unknown or missing one is the operator's to fix. */
 function commandArgs(words: string, command: PluginCommand, argv: readonly string[]): Record<string, string | undefined> {
   const declared = command.options ?? {};
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      'config-file': { type: 'string', multiple: true },
-      ...Object.fromEntries(Object.keys(declared).map((name) => [name, { type: 'string' as const }])),
-    },
-  });
+  const options: Record<string, { type: 'string'; multiple?: boolean }> = {
+    'config-file': { type: 'string', multiple: true },
+    ...Object.fromEntries(Object.keys(declared).map((name) => [name, { type: 'string' as const }])),
+  };
+  const values = parseArgs({ args: [...argv], options }).values as Record<string, string | string[] | undefined>;
   const missing = Object.entries(declared).filter(([name, option]) => option.required && values[name] === undefined);
   if (missing.length > 0) {
     throw new StartupError([`${words}: ${missing.map(([name]) => `--${name}`).join(', ')} required`, ...usageOf(words, command)]);

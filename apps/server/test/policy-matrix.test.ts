@@ -8,9 +8,11 @@
  * network `netA` with `subA` and `portA`, a subnet `sharedSubnet` on `shared`, a security group
  * `sgA` with rule `ruleA`, a router `routerA` (gateway on `ext`, interface on `subA`) and a
  * floating IP `fipA` from `ext`; bob owns `netB` with `subB`, and a port `bobOnShared` on `shared`.
+ * The metering plugin is loaded too: its labels, rules and usage ledger are the admin's alone.
  */
 import { keystoneFixture, startTestServer, type KeystoneFixture, type TestResponse, type TestServer } from '@nucleon/core/testing';
 import l3Router from '@nucleon/l3-router';
+import metering from '@nucleon/metering';
 import ml2 from '@nucleon/ml2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -77,7 +79,7 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     ks = fixture!;
     server = await startTestServer({
       core: ml2,
-      services: [l3Router],
+      services: [l3Router, metering],
       config: {
         ...ks.authConfig(),
         ml2: { type_drivers: 'local,flat,vlan,vxlan', tenant_network_types: 'vxlan' },
@@ -851,6 +853,33 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
       const deleted = await as('admin', 'DELETE', `/v2.0/networks/${net.id}`);
       expect(deleted.status, deleted.text).toBe(204);
       expectNeutronError(await as('alice', 'GET', `/v2.0/networks/${net.id}`), 404, 'NetworkNotFound', net.id);
+    });
+  });
+  describe('metering labels and the usage ledger are for admins only', () => {
+    test('members cannot create, see or delete labels and rules; the ledger shows them nothing', async () => {
+      const label = await make('admin', 'metering/metering-labels', 'metering_label', { name: unique('label') });
+      const rule = await make('admin', 'metering/metering-label-rules', 'metering_label_rule', {
+        metering_label_id: label.id,
+        direction: 'ingress',
+        remote_ip_prefix: '10.0.0.0/8',
+      });
+      expectNeutronError(await as('alice', 'POST', '/v2.0/metering/metering-labels', { metering_label: { name: 'mine' } }), 403, 'PolicyNotAuthorized');
+      expectNeutronError(
+        await as('alice', 'POST', '/v2.0/metering/metering-label-rules', { metering_label_rule: { metering_label_id: label.id, direction: 'egress', remote_ip_prefix: '10.0.0.0/8' } }),
+        403,
+        'PolicyNotAuthorized',
+      );
+      expectNeutronError(await as('alice', 'GET', `/v2.0/metering/metering-labels/${label.id}`), 404, 'MeteringLabelNotFound', label.id);
+      expectNeutronError(await as('bob', 'DELETE', `/v2.0/metering/metering-labels/${label.id}`), 404, 'MeteringLabelNotFound', label.id);
+      expectNeutronError(await as('alice', 'GET', `/v2.0/metering/metering-label-rules/${rule.id}`), 404, 'MeteringLabelRuleNotFound', rule.id);
+      expect((await as('alice', 'GET', '/v2.0/metering/metering-labels')).body).toEqual({ metering_labels: [] });
+
+      // alice's own network is in the ledger under her project, which the admin sees and she does not.
+      const ledger = await as('admin', 'GET', `/v2.0/metering/usage-intervals?resource_id=${w.netA.id}`);
+      expect(ledger.body.usage_intervals).toEqual([expect.objectContaining({ project_id: ks.projects.a.id, resource_type: 'network', kind: 'exists', ended_at: null })]);
+      expect((await as('alice', 'GET', `/v2.0/metering/usage-intervals?resource_id=${w.netA.id}`)).body).toEqual({ usage_intervals: [] });
+      expectNeutronError(await as('alice', 'GET', `/v2.0/metering/usage-intervals/${ledger.body.usage_intervals[0].id}`), 404, 'UsageIntervalNotFound');
+      expect((await as('admin', 'DELETE', `/v2.0/metering/metering-labels/${label.id}`)).status).toBe(204);
     });
   });
 });

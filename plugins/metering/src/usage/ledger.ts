@@ -31,6 +31,7 @@ export const usageInterval = defineResource({
   collection: 'usage_intervals',
   pathPrefix: '/metering',
   label: 'Usage interval',
+  notFoundType: 'UsageIntervalNotFound',
   standardAttributes: false,
   verbs: ['list', 'show'],
   attributes: {
