@@ -6,8 +6,9 @@
  */
 import { eventually as within } from '@nucleon/core/testing';
 import { startWebhookReceiver, type WebhookReceiver } from '@nucleon/metering/testing';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, runServer, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
+import { freePort, runServer, SERVER_DIR, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
 
 afterAll(stopAll);
 
@@ -19,7 +20,7 @@ const SECRET = 'a-shared-billing-secret';
 describe('service_plugins = metering with a webhook', () => {
   let receiver: WebhookReceiver;
   let env: { dir: string; remove: () => Promise<void> };
-  let conf: string;
+  let files: string[];
   let base: string;
 
   beforeAll(async () => {
@@ -27,8 +28,9 @@ describe('service_plugins = metering with a webhook', () => {
     env = await tempDir('metering');
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    conf = await writeConf(env.dir, 'neutron.conf', {
-      DEFAULT: { bind_host: '127.0.0.1', bind_port: port, core_plugin: 'ml2', service_plugins: 'router,metering' },
+    // The shipped sample, with this test's receiver and timings layered over it.
+    const conf = await writeConf(env.dir, 'neutron.conf', {
+      DEFAULT: { bind_host: '127.0.0.1', bind_port: port, core_plugin: 'ml2' },
       database: { connection: `pglite://${env.dir}/data` },
       ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
       ml2_type_vxlan: { vni_ranges: '1001:2000' },
@@ -36,6 +38,7 @@ describe('service_plugins = metering with a webhook', () => {
       // A short lease: what the killed server was delivering at that moment is retried soon after.
       outbox: { poll_interval_ms: 200, retry_min_delay_ms: 100, retry_max_delay_ms: 500, lease_ms: 2000 },
     });
+    files = ['--config-file', join(SERVER_DIR, 'etc', 'billing.conf'), '--config-file', conf];
   });
   afterAll(async () => {
     await receiver?.close();
@@ -50,7 +53,7 @@ describe('service_plugins = metering with a webhook', () => {
 
   test('a SIGKILLed server delivers, after restart, the events it had committed but not delivered', async () => {
     const startedAt = new Date();
-    let server = await startServer(['--config-file', conf]).ready();
+    let server = await startServer(files).ready();
     // The receiver takes the requests and never answers: the events are in flight when the server dies.
     receiver.decide(() => 'hang');
     const a = (await call('POST', '/v2.0/networks', { network: { name: 'billed-a' } })).body.network;
@@ -62,7 +65,7 @@ describe('service_plugins = metering with a webhook', () => {
     expect(receiver.events()).toEqual([]);
 
     receiver.decide(() => 'ok');
-    server = await startServer(['--config-file', conf]).ready();
+    server = await startServer(files).ready();
     await eventually(() => expect(receiver.events().map((e) => [e.subject, e.type])).toHaveLength(3));
     const events = receiver.events();
     expect(events.filter((e) => e.subject === `network/${a.id}`).map((e) => e.type)).toEqual(['network.create.end']);
@@ -91,8 +94,7 @@ describe('service_plugins = metering with a webhook', () => {
       end.toISOString(),
       '--project-id',
       a.project_id,
-      '--config-file',
-      conf,
+      ...files,
     ]);
     expect(exit.code, command.stderr).toBe(0);
     const report = JSON.parse(command.stdout) as { start: string; end: string; usage: Array<Record<string, unknown>> };
@@ -100,10 +102,10 @@ describe('service_plugins = metering with a webhook', () => {
     expect(report.usage).toEqual([{ project_id: a.project_id, resource_type: 'network', kind: 'exists', resources: 2, seconds: expect.any(Number) }]);
     expect(report.usage[0]!.seconds).toBeGreaterThan(0);
 
-    const refused = await runServer(['metering', 'usage', '--start', 'yesterday', '--end', end.toISOString(), '--config-file', conf]);
+    const refused = await runServer(['metering', 'usage', '--start', 'yesterday', '--end', end.toISOString(), ...files]);
     expect(refused.exit.code).toBe(1);
     expect(refused.server.stderr).toContain("metering usage: --start 'yesterday' is not an ISO 8601 time");
-    const missing = await runServer(['metering', 'usage', '--config-file', conf]);
+    const missing = await runServer(['metering', 'usage', ...files]);
     expect(missing.exit.code).toBe(1);
     expect(missing.server.stderr).toContain('metering usage: --start, --end required');
   });
