@@ -24,7 +24,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Port } from '@nucleon/core';
-import { keystoneFixture } from '@nucleon/core/testing';
+import { eventually, keystoneFixture } from '@nucleon/core/testing';
+import { startWebhookReceiver, type WebhookReceiver } from '@nucleon/metering/testing';
 import { drive, run, type Answer, type Call, type Load, type Measurement } from './load.js';
 import { freePort, writeConf, type ConfSections } from '../test/helpers/processes.js';
 import { startServer, type ServerProcess } from './processes.js';
@@ -55,7 +56,9 @@ interface Target {
 }
 
 /** Which server configuration a row ran on. */
-type Variant = 'default' | 'cache-off';
+type Variant = 'default' | 'cache-off' | 'billing';
+const VARIANT_ORDER: readonly Variant[] = ['default', 'cache-off', 'billing'];
+const BILLING = ' (+ metering: ledger, webhook events)';
 
 interface Row {
   /** What was measured; the table puts a key's rows together, default configuration first. */
@@ -89,7 +92,7 @@ const rows: Row[] = [];
 const notes: string[] = [];
 
 function record(key: string, variant: Variant, name: string, m: Measurement, target?: Target): Measurement {
-  const label = variant === 'cache-off' ? `${name}${CACHE_OFF}` : name;
+  const label = variant === 'cache-off' ? `${name}${CACHE_OFF}` : variant === 'billing' ? `${name}${BILLING}` : name;
   rows.push({ key, variant, name: label, m, ...(target ? { target } : {}) });
   const failures = Object.entries(m.failures).map(([kind, n]) => `${n}× ${kind}`).join(', ');
   say(`${label}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms (${m.ok} ok in ${m.seconds.toFixed(1)} s)${m.failed ? `, ${m.failed} FAILED (${failures})` : ''}`);
@@ -107,7 +110,7 @@ async function measure(key: string, variant: Variant, name: string, url: string,
  * (for {@link WARMUP} seconds, at most {@link WARMUP_SHARE} of them) warm up; the rest are
  * measured, for at most {@link SECONDS}. `onAnswer` sees warm-up and measured answers alike.
  */
-async function measureFinite(key: string, name: string, base: string, calls: readonly Call[], onAnswer: (answer: Answer) => void): Promise<Measurement> {
+async function measureFinite(key: string, variant: Variant, name: string, base: string, calls: readonly Call[], onAnswer: (answer: Answer) => void): Promise<Measurement> {
   let next = 0;
   const warmupCount = Math.floor(calls.length * WARMUP_SHARE);
   if (WARMUP > 0 && warmupCount > 0) {
@@ -116,7 +119,7 @@ async function measureFinite(key: string, name: string, base: string, calls: rea
   const warmed = next;
   const m = await drive(base, () => calls[next++], { connections: CONNECTIONS, seconds: SECONDS, onAnswer });
   say(`  ${name}: ${warmed} warm-up calls, ${Math.min(next, calls.length) - warmed} measured, ${Math.max(0, calls.length - next)} of ${calls.length} left over`);
-  return record(key, 'default', name, m);
+  return record(key, variant, name, m);
 }
 
 /** A JSON request to the Nucleon API; throws on an unexpected status. */
@@ -196,7 +199,7 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
     const ka = KEYS.indexOf(a.key);
     const kb = KEYS.indexOf(b.key);
     if (ka !== kb) return (ka < 0 ? KEYS.length : ka) - (kb < 0 ? KEYS.length : kb);
-    return (a.variant === 'default' ? 0 : 1) - (b.variant === 'default' ? 0 : 1);
+    return VARIANT_ORDER.indexOf(a.variant) - VARIANT_ORDER.indexOf(b.variant);
   });
   const header = ['', 'req/s', 'vs bare', 'ms/req', 'p50 ms', 'p99 ms', 'p50 vs bare', 'requests', 'target', 'met'];
   const table = ordered.map(({ name, m, target }) => [
@@ -468,8 +471,18 @@ async function main(): Promise<void> {
     }
     await stop(nucleon);
 
-    // 6. Floating IPs: the stock L3 plugin, on a fresh folder, default configuration.
+    // 6. Floating IPs: the stock L3 plugin, on a fresh folder, default configuration; then again
+    //    with the metering plugin billing every change to a webhook receiver in this process.
     await floatingIps(dir, startNucleon);
+    const receiver = await startWebhookReceiver('bench-secret');
+    try {
+      const changes = await floatingIps(dir, startNucleon, receiver);
+      notes.push(
+        `billing rows: service_plugins = router,metering with [billing] sinks = webhook to a receiver in the bench process (always 2xx); each change also writes a ledger interval and an outbox entry in its transaction, and the dispatcher POSTs the signed CloudEvents meanwhile; ${receiver.events().length} distinct events received for ${changes} changes (${receiver.attempts.length} deliveries)`,
+      );
+    } finally {
+      await receiver.close();
+    }
 
     // 7. Keystone tokens and policy: the same reads as a member (rules checked row by row) and as an admin.
     await keystoneReads(dir, startNucleon);
@@ -549,18 +562,32 @@ interface FloatingIpBody {
  * Floating IP create, associate, disassociate and delete, each request on a floating IP (and
  * port) of its own: the create row makes the floating IPs the later rows work through.
  */
-async function floatingIps(dir: string, startNucleon: (label: string, configFile: string, base: string) => Promise<ServerProcess>): Promise<void> {
+/**
+ * Floating IP create, associate, disassociate and delete, each request on a different floating
+ * IP. With `billing`, the server also runs the metering plugin sending every change to that
+ * receiver; returns how many changes of networks and floating IPs were made (for the event count).
+ */
+async function floatingIps(
+  dir: string,
+  startNucleon: (label: string, configFile: string, base: string) => Promise<ServerProcess>,
+  billing?: WebhookReceiver,
+): Promise<number> {
+  const variant: Variant = billing ? 'billing' : 'default';
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const configFile = await writeConf(
     dir,
-    'neutron-l3.conf',
-    neutronConf(port, join(dir, 'data-l3'), {
-      servicePlugins: 'router',
-      sections: { quotas: { quota_router: -1, quota_floatingip: -1 }, ml2_type_flat: { flat_networks: 'public' } },
+    billing ? 'neutron-l3-billing.conf' : 'neutron-l3.conf',
+    neutronConf(port, join(dir, billing ? 'data-l3-billing' : 'data-l3'), {
+      servicePlugins: billing ? 'router,metering' : 'router',
+      sections: {
+        quotas: { quota_router: -1, quota_floatingip: -1 },
+        ml2_type_flat: { flat_networks: 'public' },
+        ...(billing ? { billing: { sinks: 'webhook', webhook_url: billing.url, webhook_secret: billing.secret } } : {}),
+      },
     }),
   );
-  const server = await startNucleon('l3', configFile, base);
+  const server = await startNucleon(billing ? 'l3-billing' : 'l3', configFile, base);
 
   const external = await network(base, 'bench-public', '100.64.0.0/16', {
     network: { 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
@@ -599,7 +626,7 @@ async function floatingIps(dir: string, startNucleon: (label: string, configFile
   };
   if (WARMUP > 0) await drive(base, nextCreate, { connections: CONNECTIONS, seconds: WARMUP, onAnswer: onCreated });
   const warmCreates = fips.length;
-  record('fip-create', 'default', 'floating IP create (POST /v2.0/floatingips)', await drive(base, nextCreate, { connections: CONNECTIONS, seconds: SECONDS, onAnswer: onCreated }));
+  record('fip-create', variant, 'floating IP create (POST /v2.0/floatingips)', await drive(base, nextCreate, { connections: CONNECTIONS, seconds: SECONDS, onAnswer: onCreated }));
   say(`  floating IP create: ${warmCreates} in the warm-up, ${fips.length - warmCreates} measured`);
   await check('create', { all: fips.length, associated: 0 });
 
@@ -612,6 +639,7 @@ async function floatingIps(dir: string, startNucleon: (label: string, configFile
   const associated: string[] = [];
   await measureFinite(
     'fip-associate',
+    variant,
     'floating IP associate (PUT {port_id: …})',
     base,
     fips.map((id, i) => ({ method: 'PUT', path: `/v2.0/floatingips/${id}`, body: { floatingip: { port_id: portIds[i]! } } })),
@@ -630,6 +658,7 @@ async function floatingIps(dir: string, startNucleon: (label: string, configFile
   let disassociated = 0;
   await measureFinite(
     'fip-disassociate',
+    variant,
     'floating IP disassociate (PUT {port_id: null})',
     base,
     associated.map((id) => ({ method: 'PUT', path: `/v2.0/floatingips/${id}`, body: { floatingip: { port_id: null } } })),
@@ -648,6 +677,7 @@ async function floatingIps(dir: string, startNucleon: (label: string, configFile
   let deleted = 0;
   await measureFinite(
     'fip-delete',
+    variant,
     'floating IP delete (DELETE /v2.0/floatingips/{id})',
     base,
     fips.map((id) => ({ method: 'DELETE', path: `/v2.0/floatingips/${id}` })),
@@ -659,6 +689,16 @@ async function floatingIps(dir: string, startNucleon: (label: string, configFile
   );
   await check('delete', { all: fips.length - deleted, associated: stillAssociated.size });
 
+  if (billing) {
+    // Networks (2) and every floating IP change made an event; wait until the receiver has them all.
+    const changes = 2 + fips.length + associated.length + disassociated + deleted;
+    await eventually(() => {
+      if (billing.events().length < changes) throw new Error(`${billing.events().length} of ${changes} events delivered`);
+    }, 300_000, 500);
+    for (const line of wrong) notes.push(`WARNING (floating IPs, billing): ${line}`);
+    await server.stop();
+    return changes;
+  }
   notes.push(
     `floating IPs: a server with service_plugins = router on a fresh folder (default configuration); external flat network (physnet public) with 100.64.0.0/16, a router with its gateway there and an interface on an internal 10.64.0.0/16 with ${portIds.length} ports; ${fips.length} floating IPs created, ${associated.length} associated (each with a port of its own), ${disassociated} disassociated, ${deleted} deleted — every request of these rows acts on a different floating IP; at most ${Math.round(WARMUP_SHARE * 100)}% of each finite workload warms up, the rest is measured (up to ${SECONDS} s)`,
   );
@@ -668,6 +708,7 @@ async function floatingIps(dir: string, startNucleon: (label: string, configFile
   for (const line of wrong.slice(0, 10)) notes.push(`WARNING (floating IPs): ${line}`);
   if (wrong.length > 10) notes.push(`WARNING (floating IPs): ${wrong.length - 10} more like these`);
   await server.stop();
+  return 0;
 }
 
 main().catch((error: unknown) => {

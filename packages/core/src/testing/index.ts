@@ -218,6 +218,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   };
 }
 export * from './keystone.js';
+export * from './daemons.js';
 
 /**
  * Runs `check` until it stops throwing, for effects that land after the response (the outbox

@@ -6,13 +6,12 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { cleanUpAfter, freeLoopbackPort, isPortConflict, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
 import type { Rfc2136Options, TsigAlgorithm } from '../drivers/rfc2136/index.js';
 
 const NAMED = '/usr/sbin/named';
@@ -137,7 +136,7 @@ ${zones
     const child = spawn(NAMED, ['-g', '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     named = child;
     running.add(child);
-    guard(child, dir);
+    cleanUpAfter(child, dir);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.once('exit', () => running.delete(child));
     const ready = new Promise<void>((resolve, reject) => {
@@ -188,18 +187,18 @@ ${zones
   };
 
   // A fresh port each try at first start; a restart must keep its port, so it waits and retries.
-  for (let tries = 1; ; tries++) {
-    port = await freePort();
-    await writeConfig();
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (tries >= 5 || !isPortConflict(error)) {
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      }
-    }
+  try {
+    await retryOnPortConflict(
+      async () => {
+        port = await freeLoopbackPort({ udp: true });
+        await writeConfig();
+        await launch();
+      },
+      { tries: 5 },
+    );
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
 
   return {
@@ -222,14 +221,7 @@ ${zones
     stop,
     restart: async () => {
       await stop();
-      for (let tries = 1; ; tries++) {
-        try {
-          return await launch();
-        } catch (error) {
-          if (tries >= 10 || !isPortConflict(error)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      }
+      await retryOnPortConflict(launch, { tries: 10, delayMs: 200 });
     },
     close: async () => {
       await stop();
@@ -237,45 +229,6 @@ ${zones
     },
     log: () => output,
   };
-}
-
-/** Someone else holds or answers on the port: worth another try (on another port, or later). */
-class PortConflict extends Error {}
-
-function isPortConflict(error: unknown): boolean {
-  return error instanceof Error && error.cause instanceof PortConflict;
-}
-
-/**
- * Kills `child` and removes `dir` even if this process dies by SIGKILL (where no exit handler
- * runs): a shell blocked reading a pipe from us gets EOF when we are gone, and then cleans up.
- */
-function guard(child: ChildProcess, dir: string): void {
-  if (child.pid === undefined) return;
-  const script = 'read _; kill -TERM "$1" 2>/dev/null; sleep 1; rm -rf "$2"';
-  const watcher = spawn('sh', ['-c', script, 'guard', String(child.pid), dir], { stdio: ['pipe', 'ignore', 'ignore'] });
-  watcher.unref();
-  (watcher.stdin as unknown as { unref(): void }).unref();
-  child.once('exit', () => watcher.kill('SIGKILL'));
-}
-
-/** A port free for both TCP and UDP on 127.0.0.1 (named listens on both). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, HOST, () => resolve((server.address() as { port: number }).port));
-    });
-    const socket = createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => {
-      socket.once('error', () => resolve(false));
-      socket.bind(port, HOST, () => resolve(true));
-    });
-    if (udpFree) socket.close();
-    await new Promise((resolve) => server.close(resolve));
-    if (udpFree) return port;
-  }
 }
 
 function zoneFile(zone: string): string {

@@ -9,9 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanUpAfter, freeLoopbackPort, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
 import amqplib from 'amqplib';
 
 /**
@@ -142,7 +142,7 @@ disk_free_limit.absolute = 1MB
     const child = spawn(RABBITMQ_SERVER, [], { cwd: dir, env: env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     broker = child;
     running.add(child);
-    guard(child, dir);
+    cleanUpAfter(child, dir, { group: true });
     let exitedWith: string | undefined;
     const exited = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
@@ -200,20 +200,20 @@ disk_free_limit.absolute = 1MB
   };
 
   // Fresh ports each try at first start; a restart must keep its ports, so it waits and retries.
-  for (let tries = 1; ; tries++) {
-    port = await freePort();
-    do distPort = await freePort();
-    while (distPort === port);
-    await writeConfig();
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (tries >= 5 || !isPortConflict(error)) {
-        await rm(dir, { recursive: true, force: true });
-        throw error;
-      }
-    }
+  try {
+    await retryOnPortConflict(
+      async () => {
+        port = await freeLoopbackPort();
+        do distPort = await freeLoopbackPort();
+        while (distPort === port);
+        await writeConfig();
+        await launch();
+      },
+      { tries: 5 },
+    );
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
 
   return {
@@ -226,14 +226,7 @@ disk_free_limit.absolute = 1MB
     stop,
     restart: async () => {
       await stop();
-      for (let tries = 1; ; tries++) {
-        try {
-          return await launch();
-        } catch (error) {
-          if (tries >= 10 || !isPortConflict(error)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 500));
-        }
-      }
+      await retryOnPortConflict(launch, { tries: 10, delayMs: 500 });
     },
     close: async () => {
       await stop();
@@ -241,13 +234,6 @@ disk_free_limit.absolute = 1MB
     },
     log: () => output,
   };
-}
-
-/** Someone else holds a port we picked: worth another try (on other ports, or later). */
-class PortConflict extends Error {}
-
-function isPortConflict(error: unknown): boolean {
-  return error instanceof Error && error.cause instanceof PortConflict;
 }
 
 /** Signals the script and the Erlang VM (its process group); they may be gone already. */
@@ -258,29 +244,4 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // ESRCH: already gone.
   }
-}
-
-/**
- * Kills the broker and removes `dir` even if this process dies by SIGKILL (where no exit handler
- * runs): a shell blocked reading a pipe from us gets EOF when we are gone, and then cleans up. It
- * has its own session too, so that a Ctrl-C to our terminal does not kill it before it can.
- */
-function guard(child: ChildProcess, dir: string): void {
-  if (child.pid === undefined) return;
-  const script = 'read _; kill -KILL -"$1" 2>/dev/null; sleep 1; rm -rf "$2"';
-  const watcher = spawn('sh', ['-c', script, 'guard', String(child.pid), dir], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-  watcher.unref();
-  (watcher.stdin as unknown as { unref(): void }).unref();
-  child.once('exit', () => watcher.kill('SIGKILL'));
-}
-
-/** A TCP port free on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => resolve((server.address() as { port: number }).port));
-  });
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
