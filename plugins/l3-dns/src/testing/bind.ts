@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cleanUpAfter, freeLoopbackPort, isPortConflict, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
+import { cleanUpAfter, freeLoopbackPort, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
 import type { Rfc2136Options, TsigAlgorithm } from '../drivers/rfc2136/index.js';
 
 const NAMED = '/usr/sbin/named';
