@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import greeePackage from '@nucleon/l3-greee/package.json' with { type: 'json' };
 import { freePort, refusal, runServer, startServer, stopAll, tempDir, writeConf, type ServerProcess } from './helpers/processes.js';
+
+const greeeVersion = greeePackage.version;
 
 /** One server process per L3 plugin configuration, each on its own PGlite folder. */
 async function serverWith(servicePlugins: string) {
@@ -52,7 +55,7 @@ describe('service_plugins = l3-greee', () => {
 
   test('logs the plugin it loaded, then an allocation and a release, in that order, with the address', async () => {
     const loaded = server.logs.find((l) => l.msg === 'plugin loaded' && l.package === '@nucleon/l3-greee');
-    expect(loaded).toMatchObject({ type: 'L3_ROUTER_NAT', version: '0.1.0' });
+    expect(loaded).toMatchObject({ type: 'L3_ROUTER_NAT', version: greeeVersion });
     const networkId = await externalNetwork(env.call);
     const created = await env.call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: networkId } });
     expect(created.status).toBe(201);
