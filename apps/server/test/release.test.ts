@@ -180,6 +180,33 @@ describe('versions', () => {
   });
 });
 
+describe('the changeset check (CI)', () => {
+  test('refuses a change to what a package ships without a changeset naming it, and accepts it with one', async () => {
+    const clone = await tempDir('changesets');
+    try {
+      const env = { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
+      const git = (...args: string[]) => run('git', args, { cwd: clone.dir, env });
+      await run('git', ['clone', '-q', REPO, clone.dir], { cwd: REPO, env });
+      const check = () => run(process.execPath, ['.ci/check-changesets.mjs'], { cwd: clone.dir, env });
+      // A test-only change needs none.
+      await writeFile(join(clone.dir, 'plugins/ml2/test/extra.test.ts'), '// a test file\n');
+      await git('add', '-A');
+      await git('commit', '-qm', 'a test');
+      await check();
+      const source = join(clone.dir, 'plugins/ml2/src/index.ts');
+      await writeFile(source, `${await readFile(source, 'utf8')}\n// a change that ships\n`);
+      await git('commit', '-qam', 'a change');
+      await expect(check()).rejects.toThrow(/@nucleon\/ml2 changed since [\d.]+ \(src\/index\.ts\) without a changeset/);
+      await writeFile(join(clone.dir, '.changeset/ml2-change.md'), "---\n'@nucleon/ml2': patch\n---\n\nA change.\n");
+      const { stdout } = await check();
+      expect(stdout).toContain('@nucleon/ml2@');
+      expect(stdout).toContain('changed, has a changeset');
+    } finally {
+      await clone.remove();
+    }
+  });
+});
+
 describe.skipIf(testDatabaseUrl !== undefined)('published packages, installed by name from a registry (Verdaccio)', { timeout: 900_000 }, () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let registry: Registry;
