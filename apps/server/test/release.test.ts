@@ -207,6 +207,34 @@ describe('the changeset check (CI)', () => {
   });
 });
 
+describe('versioning (changesets in a clone)', () => {
+  test('a core release inside the plugins\' peer range bumps no plugin; one leaving it bumps them', async () => {
+    const clone = await tempDir('versioning');
+    try {
+      await run('git', ['clone', '-q', REPO, clone.dir], { cwd: REPO, env: process.env });
+      const changeset = join(REPO, 'node_modules', '@changesets', 'cli', 'bin.js');
+      const version = async (name: string) =>
+        (JSON.parse(await readFile(join(clone.dir, workspaceDir(name), 'package.json'), 'utf8')) as { version: string; peerDependencies?: Record<string, string> });
+      const before = { core: await version('@nucleon/core'), ml2: await version('@nucleon/ml2') };
+
+      await writeFile(join(clone.dir, '.changeset/core-fix.md'), "---\n'@nucleon/core': patch\n---\n\nA fix.\n");
+      await run(process.execPath, [changeset, 'version'], { cwd: clone.dir, env: process.env });
+      const patched = { core: await version('@nucleon/core'), ml2: await version('@nucleon/ml2') };
+      expect(patched.core.version).toBe(semver.inc(before.core.version, 'patch'));
+      expect(patched.ml2).toEqual(before.ml2);
+
+      await writeFile(join(clone.dir, '.changeset/core-break.md'), "---\n'@nucleon/core': minor\n---\n\nA change plugins must follow.\n");
+      await run(process.execPath, [changeset, 'version'], { cwd: clone.dir, env: process.env });
+      const broken = { core: await version('@nucleon/core'), ml2: await version('@nucleon/ml2') };
+      expect(semver.satisfies(broken.core.version, before.ml2.peerDependencies!['@nucleon/core']!)).toBe(false);
+      expect(broken.ml2.version).not.toBe(before.ml2.version);
+      expect(broken.ml2.peerDependencies!['@nucleon/core']).toBe(`^${broken.core.version}`);
+    } finally {
+      await clone.remove();
+    }
+  });
+});
+
 describe.skipIf(testDatabaseUrl !== undefined)('published packages, installed by name from a registry (Verdaccio)', { timeout: 900_000 }, () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let registry: Registry;
