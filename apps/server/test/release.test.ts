@@ -109,7 +109,8 @@ log: { type: stdout, format: json, level: warn }
   const npmrc = join(dir, 'npmrc');
   await writeFile(npmrc, `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n`);
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    // Not the npm_config_* / npm_package_* a `pnpm test` run exports: only this registry's settings.
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_(config|package|lifecycle)_/i.test(name))),
     npm_config_userconfig: npmrc,
     npm_config_registry: url,
     npm_config_cache: join(dir, 'npm-cache'),
