@@ -103,7 +103,13 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
       allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.200' }],
     });
     const shared = await make('admin', 'networks', 'network', { name: 'shared', shared: true, project_id: a });
-    const sharedSubnet = await make('alice', 'subnets', 'subnet', { network_id: shared.id, ip_version: 4, cidr: '10.9.0.0/24' });
+    // Addresses the tests ask for by value lie outside the pool, so no random allocation takes them first.
+    const sharedSubnet = await make('alice', 'subnets', 'subnet', {
+      network_id: shared.id,
+      ip_version: 4,
+      cidr: '10.9.0.0/24',
+      allocation_pools: [{ start: '10.9.0.2', end: '10.9.0.99' }],
+    });
     const netA = await make('alice', 'networks', 'network', { name: 'netA' });
     const subA = await make('alice', 'subnets', 'subnet', { network_id: netA.id, ip_version: 4, cidr: '10.1.0.0/24' });
     const portA = await make('alice', 'ports', 'port', { network_id: netA.id, name: 'portA' });
@@ -354,7 +360,7 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     })),
     // A port on someone else's shared network: fixed addresses and MACs are admin_or_network_owner.
     forbidden('bob', 'POST', "a port with a fixed ip_address on alice's shared network", () => '/v2.0/ports', (w) => ({
-      port: { network_id: w.shared.id, fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.77' }] },
+      port: { network_id: w.shared.id, fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.177' }] },
     })),
     forbidden('bob', 'POST', "a port with a mac_address on alice's shared network", () => '/v2.0/ports', (w) => ({
       port: { network_id: w.shared.id, mac_address: 'fa:16:3e:00:11:22' },
@@ -747,10 +753,10 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
 
     test('the network owner may set fixed addresses and MACs on its own shared network', async () => {
       const response = await as('alice', 'POST', '/v2.0/ports', {
-        port: { network_id: w.shared.id, mac_address: 'fa:16:3e:00:11:33', fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.78' }] },
+        port: { network_id: w.shared.id, mac_address: 'fa:16:3e:00:11:33', fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.178' }] },
       });
       expect(response.status, response.text).toBe(201);
-      expect(response.body.port).toMatchObject({ mac_address: 'fa:16:3e:00:11:33', fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.78' }] });
+      expect(response.body.port).toMatchObject({ mac_address: 'fa:16:3e:00:11:33', fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.178' }] });
     });
 
     test('a router with a gateway on the admin\'s external network, and a floating IP from it', async () => {

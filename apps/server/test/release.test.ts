@@ -85,7 +85,11 @@ log: { type: stdout, format: json, level: warn }
 `,
   );
   const bin = createRequire(join(SERVER_DIR, 'package.json')).resolve('verdaccio/bin/verdaccio');
-  const child = spawn(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Verdaccio reaches the upstream registry with Node's TLS: give it the CA file npm is configured
+  // with (machines behind a TLS-inspecting proxy have one), unless the environment already does.
+  const cafile = (await execFileAsync('npm', ['config', 'get', 'cafile'])).stdout.trim();
+  const verdaccioEnv = { ...process.env, ...(!process.env.NODE_EXTRA_CA_CERTS && cafile && cafile !== 'null' ? { NODE_EXTRA_CA_CERTS: cafile } : {}) };
+  const child = spawn(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: dir, env: verdaccioEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   cleanUpAfter(child, join(dir, 'storage'));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

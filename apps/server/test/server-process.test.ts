@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ml2Package from '@nucleon/ml2/package.json' with { type: 'json' };
 import {
   freePort,
   refusal,
@@ -92,7 +93,7 @@ describe('a served data folder', () => {
         level: 30,
         name: 'nucleon-server',
         package: '@nucleon/ml2',
-        version: '0.1.0',
+        version: ml2Package.version,
         type: 'CORE',
         description: expect.stringContaining('Modular Layer 2'),
       }),
