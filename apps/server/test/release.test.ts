@@ -311,6 +311,11 @@ describe.skipIf(testDatabaseUrl !== undefined)('published packages, installed by
     await npm(['install', '@nucleon/server', '@nucleon/ml2', '@nucleon/l3-greee']);
     const installed = await readdir(join(site, 'node_modules', '@nucleon'));
     expect(installed.sort()).toEqual(['core', 'l3-greee', 'l3-router', 'ml2', 'server']);
+    for (const name of installed) {
+      const files = await readdir(join(site, 'node_modules', '@nucleon', name));
+      expect(files, name).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist']));
+      expect(files.filter((f) => ['src', 'test'].includes(f)), name).toEqual([]);
+    }
     await conf({ service_plugins: 'l3-greee' });
     const server = await startInstalled().ready();
     try {
