@@ -154,8 +154,21 @@ async function freshDatabase(sources: readonly MigrationSource[]): Promise<{ han
         await handle.close();
         const client = new pg.Client({ connectionString: testDatabaseUrl });
         await client.connect();
-        await client.query(`drop database if exists ${name} with (force)`);
-        await client.end();
+        try {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await client.query(`drop database if exists ${name} with (force)`);
+              break;
+            } catch (error) {
+              // An autovacuum worker on the database can only be terminated by a superuser or a
+              // member of pg_signal_backend (42501); it finishes soon, so try again.
+              if ((error as { code?: string }).code !== '42501' || attempt >= 20) throw error;
+              await new Promise((resolve) => setTimeout(resolve, 250));
+            }
+          }
+        } finally {
+          await client.end();
+        }
       },
     };
   }
