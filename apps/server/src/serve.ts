@@ -66,7 +66,7 @@ function commandArgs(words: string, command: PluginCommand, argv: readonly strin
 }
 
 /** `--help` lines of a command. */
-export function usageOf(words: string, command: PluginCommand): string[] {
+function usageOf(words: string, command: PluginCommand): string[] {
   const options = Object.entries(command.options ?? {}).map(([name, o]) => `  --${name} <value>${o.required ? '' : ' (optional)'}  ${o.help}`);
   return [`${words} --config-file FILE: ${command.help}`, ...options];
 }

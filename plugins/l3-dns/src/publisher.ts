@@ -1,6 +1,6 @@
-import { Context, coreSchema, type OutboxEntry, type Runtime } from '@nucleon/core';
+import { Context, type OutboxEntry, type Runtime } from '@nucleon/core';
 import { floatingipsTable, type FloatingIp } from '@nucleon/l3-router';
-import { and, count, eq, ne, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { DnsDriver, RecordSet } from './drivers/driver.js';
 import { dnsPublications, dnsPublicationsTable } from './publications.js';
 import { recordSetsOf, type ReverseZones } from './records.js';
@@ -138,11 +138,7 @@ export class DnsPublisher {
     }
     this.runtime.log.info({ floatingipId, op, name: set.name, type: set.type, records: set.records }, 'DNS record change applied');
     // ACTIVE once nothing else of this floating IP waits in the outbox.
-    const [others] = await this.runtime.db
-      .select({ n: count() })
-      .from(coreSchema.outbox)
-      .where(and(eq(coreSchema.outbox.topic, TOPIC), eq(coreSchema.outbox.key, floatingipId), ne(coreSchema.outbox.id, entry.id)));
-    if (others!.n === 0) {
+    if ((await this.runtime.outbox.waiting(TOPIC, floatingipId, entry.id)) === 0) {
       await this.runtime.db
         .update(dnsPublications)
         .set({ status: 'ACTIVE', last_error: null, updated_at: sql`now()` })

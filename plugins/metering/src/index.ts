@@ -19,7 +19,7 @@ export { MeteringLabels, MeteringLabelRuleOverlaps, InvalidMeteringRule, meterin
 export * from './labels/definitions.js';
 export { billingOptions } from './options.js';
 export { usageInterval, usageIntervalsTable, usageExtension, usageTotals, type UsageInterval, type UsageTotal, type UsageKind } from './usage/ledger.js';
-export { SCHEMA_VERSION, osloMessage, billedProject, type UsageEvent } from './usage/notification.js';
+export { SCHEMA_VERSION, osloMessage, billedProject, resourceOf, type UsageEvent } from './usage/notification.js';
 export { UsageRecorder } from './usage/recorder.js';
 export { WebhookSink, cloudEvent, sign, verifySignature, SIGNATURE_HEADER, type WebhookOptions } from './sinks/webhook.js';
 export { AmqpSink, type AmqpOptions } from './sinks/amqp.js';
@@ -30,7 +30,7 @@ type BillingConfig = OptionValues<(typeof billingOptions)['sections']>['billing'
 const SINKS = ['webhook', 'amqp'];
 
 /** The sinks `[billing] sinks` names, each checked for the options it needs. */
-function billingSinks(runtime: Runtime, billing: BillingConfig): BillingSink[] {
+function billingSinks(runtime: Runtime, billing: BillingConfig, host: string): BillingSink[] {
   const problems = billing.sinks.filter((name) => !SINKS.includes(name)).map((name) => `[billing] sinks: unknown sink '${name}' (known: ${SINKS.join(', ')})`);
   const needs = (sink: string, option: keyof BillingConfig) =>
     billing.sinks.includes(sink) && billing[option] === '' ? [`[billing] ${option} is required with sinks = ${sink}`] : [];
@@ -38,7 +38,6 @@ function billingSinks(runtime: Runtime, billing: BillingConfig): BillingSink[] {
   if (billing.webhook_url !== '' && !URL.canParse(billing.webhook_url)) problems.push(`[billing] webhook_url '${billing.webhook_url}' is not a URL`);
   if (billing.amqp_url !== '' && !/^amqps?:\/\//.test(billing.amqp_url)) problems.push('[billing] amqp_url must start with amqp:// or amqps://');
   if (problems.length > 0) throw new StartupError(problems);
-  const { host } = runtime.config.get(coreOptions).DEFAULT;
   return [...new Set(billing.sinks)].map((name) =>
     name === 'webhook'
       ? new WebhookSink({ url: billing.webhook_url, secret: billing.webhook_secret, timeoutMs: billing.webhook_timeout_ms, source: `/nucleon/${host}` })
@@ -104,11 +103,12 @@ export default definePlugin({
     },
   },
   create: (runtime) => {
-    const sinks = billingSinks(runtime, runtime.config.get(billingOptions).billing);
+    const { host } = runtime.config.get(coreOptions).DEFAULT;
+    const sinks = billingSinks(runtime, runtime.config.get(billingOptions).billing, host);
     runtime.onClose(async () => {
       await Promise.all(sinks.map((sink) => sink.close()));
     });
     warnAboutOrphans(runtime, sinks);
-    return new MeteringPlugin(runtime, sinks);
+    return new MeteringPlugin(runtime, sinks, host);
   },
 });

@@ -1,4 +1,4 @@
-import { coreOptions, type Context, type Runtime } from '@nucleon/core';
+import type { Context, Runtime } from '@nucleon/core';
 import type { MeteringLabel, MeteringLabelCreate, MeteringLabelRule, MeteringLabelRuleCreate } from './labels/definitions.js';
 import { MeteringLabels } from './labels/labels.js';
 import type { BillingSink } from './sinks/sink.js';
@@ -13,8 +13,8 @@ export class MeteringPlugin {
   private readonly labels = new MeteringLabels();
   readonly usage: UsageRecorder;
 
-  constructor(runtime: Runtime, sinks: readonly BillingSink[]) {
-    this.usage = new UsageRecorder(runtime, sinks, runtime.config.get(coreOptions).DEFAULT.host);
+  constructor(runtime: Runtime, sinks: readonly BillingSink[], host: string) {
+    this.usage = new UsageRecorder(runtime, sinks, host);
   }
 
   createMeteringLabel(ctx: Context, body: MeteringLabelCreate): Promise<MeteringLabel> {

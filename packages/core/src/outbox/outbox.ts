@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, count, eq, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Context } from '../context/context.js';
 import type { Database } from '../db/database.js';
@@ -141,6 +141,15 @@ export class Outbox {
   async drain(): Promise<void> {
     while (this.running) await this.running;
     await this.pass();
+  }
+
+  /** How many entries of a key wait to be applied, not counting `besides` (the one being applied). */
+  async waiting(topic: string, key: string, besides?: number): Promise<number> {
+    const [row] = await this.db()
+      .select({ n: count() })
+      .from(outboxTable)
+      .where(and(eq(outboxTable.topic, topic), eq(outboxTable.key, key), besides === undefined ? undefined : ne(outboxTable.id, besides)));
+    return row!.n;
   }
 
   /** Entries not applied yet, oldest first (for admin views): topic, key, attempts, last error. */

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
 /** A port free on 127.0.0.1 for TCP (and for UDP too with `udp`, for servers that listen on both). */
@@ -50,6 +51,19 @@ export async function retryOnPortConflict<T>(attempt: () => Promise<T>, options:
       if (tries >= options.tries || !isPortConflict(error)) throw error;
       if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     }
+  }
+}
+
+/**
+ * The first start of a daemon whose files are in `dir`: `attempt` picks ports and launches it,
+ * tried again on a port conflict; if it never starts, `dir` is removed and the error thrown.
+ */
+export async function firstStart(dir: string, attempt: () => Promise<void>): Promise<void> {
+  try {
+    await retryOnPortConflict(attempt, { tries: 5 });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
 }
 

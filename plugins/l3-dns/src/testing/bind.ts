@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cleanUpAfter, freeLoopbackPort, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
+import { cleanUpAfter, firstStart, freeLoopbackPort, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
 import type { Rfc2136Options, TsigAlgorithm } from '../drivers/rfc2136/index.js';
 
 const NAMED = '/usr/sbin/named';
@@ -187,19 +187,11 @@ ${zones
   };
 
   // A fresh port each try at first start; a restart must keep its port, so it waits and retries.
-  try {
-    await retryOnPortConflict(
-      async () => {
-        port = await freeLoopbackPort({ udp: true });
-        await writeConfig();
-        await launch();
-      },
-      { tries: 5 },
-    );
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+  await firstStart(dir, async () => {
+    port = await freeLoopbackPort({ udp: true });
+    await writeConfig();
+    await launch();
+  });
 
   return {
     host: HOST,

@@ -38,7 +38,7 @@ export class AmqpSink implements BillingSink {
 
   private connect(): Promise<ConfirmChannel> {
     this.channel ??= this.open().catch((error: unknown) => {
-      this.reset();
+      void this.reset();
       throw error;
     });
     return this.channel;
@@ -49,10 +49,10 @@ export class AmqpSink implements BillingSink {
     const model = await amqplib.connect(this.options.url, { timeout: timeoutMs });
     this.model = model;
     model.on('error', (err: Error) => this.log.warn({ err }, 'AMQP connection error'));
-    model.on('close', () => this.reset(model));
+    model.on('close', () => void this.reset(model));
     const channel = await model.createConfirmChannel();
     channel.on('error', (err: Error) => this.log.warn({ err }, 'AMQP channel error'));
-    channel.on('close', () => this.reset(model));
+    channel.on('close', () => void this.reset(model));
     await channel.assertExchange(exchange, 'topic', { durable, autoDelete: false });
     await channel.assertQueue(this.queue, { durable, autoDelete: false });
     await channel.bindQueue(this.queue, exchange, this.queue);
@@ -60,12 +60,12 @@ export class AmqpSink implements BillingSink {
   }
 
   /** Forgets a broken connection (of `model`, or whatever is open) so the next delivery reconnects. */
-  private reset(model?: ChannelModel): void {
+  private async reset(model?: ChannelModel): Promise<void> {
     if (model && model !== this.model) return;
     const old = this.model;
     this.model = undefined;
     this.channel = undefined;
-    old?.close().catch(() => {});
+    await old?.close().catch(() => {});
   }
 
   async deliver(event: UsageEvent): Promise<void> {
@@ -82,15 +82,12 @@ export class AmqpSink implements BillingSink {
         );
       });
     } catch (error) {
-      this.reset();
+      void this.reset();
       throw error;
     }
   }
 
-  async close(): Promise<void> {
-    const model = this.model;
-    this.model = undefined;
-    this.channel = undefined;
-    await model?.close().catch(() => {});
+  close(): Promise<void> {
+    return this.reset();
   }
 }

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { billedProject, osloMessage, type UsageEvent } from '../usage/notification.js';
+import { osloMessage, resourceOf, type UsageEvent } from '../usage/notification.js';
 import type { BillingSink } from './sink.js';
 
 /** The header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
@@ -18,17 +18,16 @@ export interface WebhookOptions {
  * message (what RabbitMQ consumers get too); `projectid` is the billed project.
  */
 export function cloudEvent(event: UsageEvent, source: string): Record<string, unknown> {
-  const resource = event.event_type.slice(0, event.event_type.indexOf('.'));
-  const state = event.payload[resource] as { id?: string } | undefined;
+  const resource = resourceOf(event);
   return {
     specversion: '1.0',
     id: event.message_id,
     source,
     type: event.event_type,
-    subject: `${resource}/${state?.id ?? ''}`,
+    subject: `${resource.type}/${resource.id}`,
     time: `${event.timestamp.replace(' ', 'T')}Z`,
     datacontenttype: 'application/json',
-    projectid: billedProject(event),
+    projectid: resource.projectId,
     data: osloMessage(event),
   };
 }

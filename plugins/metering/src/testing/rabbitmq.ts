@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanUpAfter, freeLoopbackPort, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
+import { cleanUpAfter, firstStart, freeLoopbackPort, PortConflict, retryOnPortConflict } from '@nucleon/core/testing';
 import amqplib from 'amqplib';
 
 /**
@@ -200,21 +200,13 @@ disk_free_limit.absolute = 1MB
   };
 
   // Fresh ports each try at first start; a restart must keep its ports, so it waits and retries.
-  try {
-    await retryOnPortConflict(
-      async () => {
-        port = await freeLoopbackPort();
-        do distPort = await freeLoopbackPort();
-        while (distPort === port);
-        await writeConfig();
-        await launch();
-      },
-      { tries: 5 },
-    );
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+  await firstStart(dir, async () => {
+    port = await freeLoopbackPort();
+    do distPort = await freeLoopbackPort();
+    while (distPort === port);
+    await writeConfig();
+    await launch();
+  });
 
   return {
     host: HOST,

@@ -70,10 +70,16 @@ export function usageEvent(
   };
 }
 
+/** The resource an event is about, as its payload names it (`floatingip` of `floatingip.update.end`). */
+export function resourceOf(event: UsageEvent): { type: string; id: string; projectId: string } {
+  const type = event.event_type.slice(0, event.event_type.indexOf('.'));
+  const state = event.payload[type] as { id?: unknown; project_id?: unknown } | undefined;
+  return { type, id: String(state?.id ?? ''), projectId: String(state?.project_id ?? '') };
+}
+
 /** The billed project: the resource's owner (not necessarily the caller, e.g. an admin). */
 export function billedProject(event: UsageEvent): string {
-  const resource = event.event_type.slice(0, event.event_type.indexOf('.'));
-  return String((event.payload[resource] as { project_id?: unknown } | undefined)?.project_id ?? '');
+  return resourceOf(event).projectId;
 }
 
 /** The oslo.messaging message (`messagingv2` driver) as one JSON object: context flattened to `_context_*`. */
