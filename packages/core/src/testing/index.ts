@@ -137,14 +137,30 @@ async function postgresTemplate(adminUrl: string, sources: readonly MigrationSou
   return name;
 }
 
+/** Retries `attempt` while PostgreSQL fails it with `code`, a state an autovacuum worker ends soon. */
+async function retryWhile<T>(code: string, attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if ((error as { code?: string }).code !== code || tries >= 40) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 async function freshDatabase(sources: readonly MigrationSource[]): Promise<{ handle: DatabaseHandle; dispose: () => Promise<void> }> {
   if (testDatabaseUrl) {
     const template = await postgresTemplate(testDatabaseUrl, sources);
     const name = `nucleon_t_${randomUUID().replace(/-/g, '')}`;
     const admin = new pg.Client({ connectionString: testDatabaseUrl });
     await admin.connect();
-    await admin.query(`create database ${name} template ${template}`);
-    await admin.end();
+    try {
+      // A template being copied must have no other session, and autovacuum visits templates too.
+      await retryWhile('55006', () => admin.query(`create database ${name} template ${template}`));
+    } finally {
+      await admin.end();
+    }
     const url = new URL(testDatabaseUrl);
     url.pathname = `/${name}`;
     const handle = await openDatabase(url.toString(), { maxPoolSize: 10 });
@@ -155,17 +171,9 @@ async function freshDatabase(sources: readonly MigrationSource[]): Promise<{ han
         const client = new pg.Client({ connectionString: testDatabaseUrl });
         await client.connect();
         try {
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await client.query(`drop database if exists ${name} with (force)`);
-              break;
-            } catch (error) {
-              // An autovacuum worker on the database can only be terminated by a superuser or a
-              // member of pg_signal_backend (42501); it finishes soon, so try again.
-              if ((error as { code?: string }).code !== '42501' || attempt >= 20) throw error;
-              await new Promise((resolve) => setTimeout(resolve, 250));
-            }
-          }
+          // An autovacuum worker on the database can only be terminated by a superuser or a member
+          // of pg_signal_backend (42501).
+          await retryWhile('42501', () => client.query(`drop database if exists ${name} with (force)`));
         } finally {
           await client.end();
         }
