@@ -1,13 +1,17 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { Config, ConfigError } from './config.js';
 import { coreOptions } from './core-options.js';
 import { defineOptions, opt } from './options.js';
 
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
 async function files(...contents: string[]): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'nucleon-config-'));
+  dirs.push(dir);
   return Promise.all(
     contents.map(async (content, i) => {
       const file = join(dir, `${i}.conf`);
