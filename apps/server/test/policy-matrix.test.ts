@@ -100,6 +100,7 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
       cidr: '203.0.113.0/24',
       enable_dhcp: false,
       gateway_ip: '203.0.113.1',
+      // Addresses the tests ask for by value lie outside the pool, so no random allocation takes them first.
       allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.200' }],
     });
     const shared = await make('admin', 'networks', 'network', { name: 'shared', shared: true, project_id: a });
@@ -689,13 +690,13 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
 
     test('router external_gateway_info with enable_snat and external_fixed_ips', async () => {
       const router = await as('admin', 'POST', '/v2.0/routers', {
-        router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id, enable_snat: false, external_fixed_ips: [{ subnet_id: w.extSubnet.id, ip_address: '203.0.113.190' }] } },
+        router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id, enable_snat: false, external_fixed_ips: [{ subnet_id: w.extSubnet.id, ip_address: '203.0.113.230' }] } },
       });
       expect(router.status, router.text).toBe(201);
       expect(router.body.router.external_gateway_info).toMatchObject({
         network_id: w.ext.id,
         enable_snat: false,
-        external_fixed_ips: [{ subnet_id: w.extSubnet.id, ip_address: '203.0.113.190' }],
+        external_fixed_ips: [{ subnet_id: w.extSubnet.id, ip_address: '203.0.113.230' }],
       });
       const alices = await make('alice', 'routers', 'router', { name: unique('r'), external_gateway_info: { network_id: w.ext.id } });
       const updated = await as('admin', 'PUT', `/v2.0/routers/${alices.id}`, { router: { external_gateway_info: { network_id: w.ext.id, enable_snat: false } } });
@@ -704,9 +705,9 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     });
 
     test('floating IP with a fixed floating_ip_address', async () => {
-      const fip = await as('admin', 'POST', '/v2.0/floatingips', { floatingip: { floating_network_id: w.ext.id, floating_ip_address: '203.0.113.191' } });
+      const fip = await as('admin', 'POST', '/v2.0/floatingips', { floatingip: { floating_network_id: w.ext.id, floating_ip_address: '203.0.113.231' } });
       expect(fip.status, fip.text).toBe(201);
-      expect(fip.body.floatingip.floating_ip_address).toBe('203.0.113.191');
+      expect(fip.body.floatingip.floating_ip_address).toBe('203.0.113.231');
     });
 
     test('quotas: admin PUT on a member project → 200, and the member reads the new limit', async () => {
