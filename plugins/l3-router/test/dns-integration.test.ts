@@ -25,7 +25,8 @@ describe('with a plugin claiming dns-integration', () => {
   beforeAll(async () => {
     server = await startL3({ services: [dnsClaimer] });
     ext = await externalNetwork(server, '203.0.113');
-    net = await privateNetwork(server, '10.20.0.0/24');
+    // 10.20.0.58, asked for below, lies outside the pool, so the random IPAM cannot give it to a port made first.
+    net = await privateNetwork(server, '10.20.0.0/24', { pool: ['10.20.0.100', '10.20.0.250'] });
     await connectedRouter(server, ext.network.id, net.subnet.id);
   });
   afterAll(() => server?.close());

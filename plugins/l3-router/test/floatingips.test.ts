@@ -123,7 +123,13 @@ describe('floating IP create', () => {
 
   test('subnet_id chooses the external subnet and is never shown', async () => {
     const two = await externalNetwork(server, '198.51.100');
-    const second = await create(server, 'subnets', 'subnet', { network_id: two.network.id, ip_version: 4, cidr: '198.51.101.0/24' });
+    // 198.51.101.77, asked for below, lies outside the pool, so the random IPAM cannot give it to the floating IPs made first.
+    const second = await create(server, 'subnets', 'subnet', {
+      network_id: two.network.id,
+      ip_version: 4,
+      cidr: '198.51.101.0/24',
+      allocation_pools: [{ start: '198.51.101.100', end: '198.51.101.250' }],
+    });
     for (let i = 0; i < 3; i++) {
       const fip = (await createFip({ floating_network_id: two.network.id, subnet_id: second.id })).body.floatingip;
       expect(fip.floating_ip_address).toMatch(/^198\.51\.101\./);
