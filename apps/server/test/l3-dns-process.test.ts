@@ -9,7 +9,7 @@ import { eventually as within } from '@nucleon/core/testing';
 import { Rfc2136Driver } from '@nucleon/l3-dns';
 import { bindAvailable, startBind, type BindServer } from '@nucleon/l3-dns/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, refusal, runServer, SERVER_DIR, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
+import { freePort, refusal, requestJson, runServer, SERVER_DIR, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
 
 afterAll(stopAll);
 
@@ -43,11 +43,7 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
     await env?.remove();
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown) => requestJson(`${base}${path}`, method, body);
 
   test('names resolve with dig; a SIGKILLed server publishes what it had not sent once it runs again', async () => {
     let server = await startServer(['--config-file', conf]).ready();

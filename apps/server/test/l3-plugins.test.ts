@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import greeePackage from '@nucleon/l3-greee/package.json' with { type: 'json' };
-import { freePort, refusal, runServer, startServer, stopAll, tempDir, writeConf, type ServerProcess } from './helpers/processes.js';
+import { freePort, refusal, requestJson, runServer, startServer, stopAll, tempDir, writeConf, type ServerProcess } from './helpers/processes.js';
 
 const greeeVersion = greeePackage.version;
 
@@ -16,15 +16,7 @@ async function serverWith(servicePlugins: string) {
     ml2_type_vxlan: { vni_ranges: '1001:2000' },
   });
   const base = `http://127.0.0.1:${port}`;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined, requestId: response.headers.get('x-openstack-request-id') };
-  };
+  const call = (method: string, path: string, body?: unknown) => requestJson(`${base}${path}`, method, body);
   return { dir, remove, conf, call };
 }
 
@@ -66,8 +58,8 @@ describe('service_plugins = l3-greee', () => {
     const lines = server.logs.filter((l) => l.msg === 'floating IP allocated' || l.msg === 'floating IP released');
     expect(lines.map((l) => l.msg)).toEqual(['floating IP allocated', 'floating IP released']);
     for (const [line, requestId] of [
-      [lines[0]!, created.requestId],
-      [released, deleted.requestId],
+      [lines[0]!, created.headers.get('x-openstack-request-id')],
+      [released, deleted.headers.get('x-openstack-request-id')],
     ] as const) {
       expect(line).toMatchObject({
         floatingip_id: fip.id,

@@ -8,7 +8,7 @@ import { eventually as within } from '@nucleon/core/testing';
 import { startWebhookReceiver, type WebhookReceiver } from '@nucleon/metering/testing';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, runServer, SERVER_DIR, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
+import { freePort, requestJson, runServer, SERVER_DIR, startServer, stopAll, tempDir, writeConf } from './helpers/processes.js';
 
 afterAll(stopAll);
 
@@ -45,11 +45,7 @@ describe('service_plugins = metering with a webhook', () => {
     await env?.remove();
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown) => requestJson(`${base}${path}`, method, body);
 
   test('a SIGKILLed server delivers, after restart, the events it had committed but not delivered', async () => {
     const startedAt = new Date();

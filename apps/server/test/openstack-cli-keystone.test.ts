@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { keystoneFixture, type KeystoneFixture } from '@nucleon/core/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CLI_PRESENT, OpenStackCli, report, scenario, startMode, SYSTEM_PATH, type CliRun, type Mode } from './helpers/openstack-cli.js';
-import { stopAll, type ServerProcess } from './helpers/processes.js';
+import { requestJson, stopAll, type ServerProcess } from './helpers/processes.js';
 
 const keystone: KeystoneFixture | undefined = CLI_PRESENT ? await keystoneFixture() : undefined;
 
@@ -34,15 +34,8 @@ describe.skipIf(!CLI_PRESENT || !keystone)('openstack CLI, auth_strategy = keyst
   let catalog: Awaited<ReturnType<typeof registerNetworkEndpoint>> | undefined;
 
   /** The server's REST API with a token (or none). */
-  const api = async (method: string, path: string, token?: string, body?: unknown) => {
-    const response = await fetch(`${env.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { 'x-auth-token': token } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const api = (method: string, path: string, token?: string, body?: unknown) =>
+    requestJson(`${env.url}${path}`, method, body, token ? { 'x-auth-token': token } : {});
 
   beforeAll(async () => {
     started = performance.now();

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { openDatabase } from '@nucleon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, refusal, runServer, startServer, stopAll, tempDir, writeConf, type ServerProcess } from './helpers/processes.js';
+import { freePort, refusal, requestJson, runServer, startServer, stopAll, tempDir, writeConf, type JsonAnswer, type ServerProcess } from './helpers/processes.js';
 
 const adminUrl = process.env.NUCLEON_TEST_DATABASE_URL || undefined;
 const required = Boolean(process.env.NUCLEON_REQUIRE_POSTGRES);
@@ -30,11 +30,6 @@ async function admin(statement: string): Promise<void> {
   }
 }
 
-interface Answer {
-  readonly status: number;
-  readonly body: any;
-}
-
 describe.runIf(adminUrl)('PostgreSQL shared by a worker cluster and a second server', () => {
   const name = `nucleon_proc_${randomUUID().replace(/-/g, '')}`;
   let removeDir: (() => Promise<void>) | undefined;
@@ -44,14 +39,8 @@ describe.runIf(adminUrl)('PostgreSQL shared by a worker cluster and a second ser
   let urls: [string, string];
 
   /** Sends a JSON request to one of the servers; `i` picks which (even: the cluster, odd: the single server). */
-  async function call(i: number, method: string, path: string, body?: unknown, project?: string): Promise<Answer> {
-    const response = await fetch(`${urls[i % 2]}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(project ? { 'x-project-id': project } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  function call(i: number, method: string, path: string, body?: unknown, project?: string): Promise<JsonAnswer> {
+    return requestJson(`${urls[i % 2]}${path}`, method, body, project ? { 'x-project-id': project } : {});
   }
 
   beforeAll(async () => {
@@ -116,11 +105,11 @@ describe.runIf(adminUrl)('PostgreSQL shared by a worker cluster and a second ser
   }
 
   /** Fires `count` port creates at once, alternating between the servers. */
-  async function createPorts(networkId: string, count: number): Promise<Answer[]> {
+  async function createPorts(networkId: string, count: number): Promise<JsonAnswer[]> {
     return Promise.all(Array.from({ length: count }, (_, i) => call(i, 'POST', '/v2.0/ports', { port: { network_id: networkId } })));
   }
 
-  function addresses(answers: readonly Answer[]): string[] {
+  function addresses(answers: readonly JsonAnswer[]): string[] {
     return answers.filter((a) => a.status === 201).flatMap((a) => a.body.port.fixed_ips.map((ip: { ip_address: string }) => ip.ip_address));
   }
 

@@ -30,7 +30,7 @@ import metering from '@nucleon/metering';
 import ml2 from '@nucleon/ml2';
 import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ServerProcess, SERVER_DIR, stopAll, tempDir, writeConf } from './helpers/processes.js';
+import { requestJson, ServerProcess, SERVER_DIR, stopAll, tempDir, writeConf } from './helpers/processes.js';
 
 afterAll(stopAll);
 
@@ -277,11 +277,7 @@ describe.skipIf(testDatabaseUrl !== undefined)('published packages, installed by
     await work?.remove();
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown) => requestJson(`${base}${path}`, method, body);
   const npm = (args: readonly string[]) => run('npm', args, { cwd: site, env: registry.env });
   const conf = (DEFAULT: Record<string, string | number>, extra: Record<string, Record<string, string | number>> = {}) =>
     writeConf(site, 'neutron.conf', {

@@ -42,6 +42,24 @@ function logLine(line: string): LogLine | undefined {
   }
 }
 
+/** What a JSON request to a server under test got back: status, headers and the parsed body. */
+export interface JsonAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+/** Sends `body` (if any) as JSON; the answer's body is parsed, or undefined when empty. */
+export async function requestJson(url: string, method: string, body?: unknown, headers: Readonly<Record<string, string>> = {}): Promise<JsonAnswer> {
+  const response = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
 /** A port nobody listens on right now (the OS picks it; it is released before returning). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
