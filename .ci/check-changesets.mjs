@@ -15,8 +15,7 @@ const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: '
 const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 
 const SHIPPED_FIELDS = ['dependencies', 'peerDependencies', 'exports', 'bin', 'files', 'engines', 'type'];
-const shipsFile = (path) =>
-  /^(src|drizzle|etc)\//.test(path) ? !/\.test\.ts$/.test(path) : path === 'README.md' || path === 'LICENSE';
+const shipsFile = (path) => (/^(src|drizzle|etc)\//.test(path) ? !/\.test\.ts$/.test(path) : path === 'README.md' || path === 'LICENSE');
 
 /** Workspace packages that publish: every package.json under packages/, plugins/ and apps/ not marked private. */
 function publishablePackages() {
@@ -67,7 +66,9 @@ function shippedFieldsChanged(dir, base) {
 const pending = pendingReleases();
 const packages = publishablePackages();
 const known = new Set(packages.map((p) => p.manifest.name));
-const problems = [...pending].filter((name) => !known.has(name)).map((name) => `a changeset names ${name}, which is not a publishable package here`);
+const problems = [...pending]
+  .filter((name) => !known.has(name))
+  .map((name) => `a changeset names ${name}, which is not a publishable package here`);
 for (const { dir, manifest } of packages) {
   const base = baseOf(dir);
   const files = git('diff', '--name-only', base, 'HEAD', '--', dir)
@@ -76,10 +77,13 @@ for (const { dir, manifest } of packages) {
     .map((path) => path.slice(dir.length + 1))
     .filter(shipsFile);
   const changed = [...files, ...shippedFieldsChanged(dir, base)];
-  const status = changed.length === 0 ? 'unchanged' : pending.has(manifest.name) ? 'changed, has a changeset' : 'CHANGED WITHOUT A CHANGESET';
+  const status =
+    changed.length === 0 ? 'unchanged' : pending.has(manifest.name) ? 'changed, has a changeset' : 'CHANGED WITHOUT A CHANGESET';
   console.log(`${manifest.name}@${manifest.version} (since ${base.slice(0, 8)}): ${status}`);
   if (changed.length > 0 && !pending.has(manifest.name)) {
-    problems.push(`${manifest.name} changed since ${manifest.version} (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}) without a changeset: run pnpm changeset`);
+    problems.push(
+      `${manifest.name} changed since ${manifest.version} (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}) without a changeset: run pnpm changeset`,
+    );
   }
 }
 if (problems.length > 0) {

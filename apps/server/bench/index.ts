@@ -94,8 +94,12 @@ const notes: string[] = [];
 function record(key: string, variant: Variant, name: string, m: Measurement, target?: Target): Measurement {
   const label = variant === 'cache-off' ? `${name}${CACHE_OFF}` : variant === 'billing' ? `${name}${BILLING}` : name;
   rows.push({ key, variant, name: label, m, ...(target ? { target } : {}) });
-  const failures = Object.entries(m.failures).map(([kind, n]) => `${n}× ${kind}`).join(', ');
-  say(`${label}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms (${m.ok} ok in ${m.seconds.toFixed(1)} s)${m.failed ? `, ${m.failed} FAILED (${failures})` : ''}`);
+  const failures = Object.entries(m.failures)
+    .map(([kind, n]) => `${n}× ${kind}`)
+    .join(', ');
+  say(
+    `${label}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms (${m.ok} ok in ${m.seconds.toFixed(1)} s)${m.failed ? `, ${m.failed} FAILED (${failures})` : ''}`,
+  );
   return m;
 }
 
@@ -110,7 +114,14 @@ async function measure(key: string, variant: Variant, name: string, url: string,
  * (for {@link WARMUP} seconds, at most {@link WARMUP_SHARE} of them) warm up; the rest are
  * measured, for at most {@link SECONDS}. `onAnswer` sees warm-up and measured answers alike.
  */
-async function measureFinite(key: string, variant: Variant, name: string, base: string, calls: readonly Call[], onAnswer: (answer: Answer) => void): Promise<Measurement> {
+async function measureFinite(
+  key: string,
+  variant: Variant,
+  name: string,
+  base: string,
+  calls: readonly Call[],
+  onAnswer: (answer: Answer) => void,
+): Promise<Measurement> {
   let next = 0;
   const warmupCount = Math.floor(calls.length * WARMUP_SHARE);
   if (WARMUP > 0 && warmupCount > 0) {
@@ -118,12 +129,21 @@ async function measureFinite(key: string, variant: Variant, name: string, base: 
   }
   const warmed = next;
   const m = await drive(base, () => calls[next++], { connections: CONNECTIONS, seconds: SECONDS, onAnswer });
-  say(`  ${name}: ${warmed} warm-up calls, ${Math.min(next, calls.length) - warmed} measured, ${Math.max(0, calls.length - next)} of ${calls.length} left over`);
+  say(
+    `  ${name}: ${warmed} warm-up calls, ${Math.min(next, calls.length) - warmed} measured, ${Math.max(0, calls.length - next)} of ${calls.length} left over`,
+  );
   return record(key, variant, name, m);
 }
 
 /** A JSON request to the Nucleon API; throws on an unexpected status. */
-async function api<T>(base: string, method: string, path: string, body?: unknown, expect = method === 'POST' ? 201 : 200, headers: Record<string, string> = {}): Promise<T> {
+async function api<T>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  expect = method === 'POST' ? 201 : 200,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -149,7 +169,12 @@ async function network(
 }
 
 /** Creates `count` ports with bulk POSTs of {@link CHUNK}, two in flight; returns them and the seconds taken. */
-async function bulkCreate(base: string, networkId: string, count: number, onProgress?: (done: number) => void): Promise<{ ports: Port[]; seconds: number }> {
+async function bulkCreate(
+  base: string,
+  networkId: string,
+  count: number,
+  onProgress?: (done: number) => void,
+): Promise<{ ports: Port[]; seconds: number }> {
   const started = performance.now();
   const ports: Port[] = [];
   let next = 0;
@@ -216,11 +241,18 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 || i >= 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 || i >= 8 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out: string[] = [];
   out.push('');
   out.push(`Nucleon port and floating IP APIs on PGlite — ${CONNECTIONS} connections, ${SECONDS} s per row after ${WARMUP} s warm-up`);
-  out.push(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  out.push(
+    `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   out.push('');
   out.push(line(header));
   out.push(line(widths.map((w) => '-'.repeat(w))));
@@ -249,14 +281,21 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
     const small = find('page-small', variant);
     const big = find('page-big', variant);
     if (small && big) {
-      const how = variant === 'cache-off' ? ' (read cache off: rendered each time)' : ' (both answered from the read cache: this says nothing about the query)';
-      out.push(`a page of 100 costs ${fmt(big.m.p50 / small.m.p50, 2)}× as much (p50) with 100,000 ports in the table as with 1,000${how}.`);
+      const how =
+        variant === 'cache-off'
+          ? ' (read cache off: rendered each time)'
+          : ' (both answered from the read cache: this says nothing about the query)';
+      out.push(
+        `a page of 100 costs ${fmt(big.m.p50 / small.m.p50, 2)}× as much (p50) with 100,000 ports in the table as with 1,000${how}.`,
+      );
     }
   }
   for (const note of notes) out.push(`note: ${note}`);
   const failures = ordered.filter((r) => r.m.failed > 0);
   for (const r of failures) {
-    const kinds = Object.entries(r.m.failures).map(([kind, n]) => `${n}× ${kind}`).join(', ');
+    const kinds = Object.entries(r.m.failures)
+      .map(([kind, n]) => `${n}× ${kind}`)
+      .join(', ');
     out.push(`WARNING: ${r.name}: ${r.m.failed} failed requests (${kinds || 'non-2xx, errors or timeouts'})`);
     for (const sample of r.m.samples) out.push(`  e.g. ${sample}`);
   }
@@ -264,7 +303,11 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
   out.push('for scale: a real neutron-server managed 6 port creates/s and listed 1,000 ports in about 2 s.');
   const missed = (variant: Variant) => ordered.filter((r) => r.variant === variant && r.target && (r.m.failed > 0 || !r.target.met(r.m)));
   const missedDefault = missed('default');
-  out.push(missedDefault.length === 0 ? 'all targets met (default configuration)' : `targets missed (default configuration): ${missedDefault.map((r) => r.name).join('; ')}`);
+  out.push(
+    missedDefault.length === 0
+      ? 'all targets met (default configuration)'
+      : `targets missed (default configuration): ${missedDefault.map((r) => r.name).join('; ')}`,
+  );
   const offRows = ordered.filter((r) => r.variant === 'cache-off' && r.target);
   const missedOff = missed('cache-off');
   if (offRows.length > 0) {
@@ -279,7 +322,11 @@ function report(bare: Measurement | undefined, started: number, loadBefore: numb
 }
 
 /** A neutron.conf for the bench: ML2, noauth, no quotas; `extra` sections add to or override these. */
-function neutronConf(port: number, dataDir: string, extra: { servicePlugins?: string; cacheMb?: number; sections?: ConfSections } = {}): ConfSections {
+function neutronConf(
+  port: number,
+  dataDir: string,
+  extra: { servicePlugins?: string; cacheMb?: number; sections?: ConfSections } = {},
+): ConfSections {
   const base: ConfSections = {
     DEFAULT: {
       bind_host: '127.0.0.1',
@@ -310,7 +357,9 @@ function neutronConf(port: number, dataDir: string, extra: { servicePlugins?: st
 async function main(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg();
-  say(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs${loadBefore[0]! > cpus().length / 2 ? ' — the machine is busy; figures will be noisy' : ''}`);
+  say(
+    `load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs${loadBefore[0]! > cpus().length / 2 ? ' — the machine is busy; figures will be noisy' : ''}`,
+  );
   const dir = await mkdtemp(join(tmpdir(), 'nucleon-bench-'));
   const servers: ServerProcess[] = [];
   const stop = async (server: ServerProcess) => {
@@ -365,7 +414,8 @@ async function main(): Promise<void> {
     const dataDir = join(dir, 'data');
     const defaultConf = await writeConf(dir, 'neutron.conf', neutronConf(port, dataDir));
     const cacheOffConf = await writeConf(dir, 'neutron-cache-off.conf', neutronConf(port, dataDir, { cacheMb: 0 }));
-    const start = (variant: Variant, label: string) => startNucleon(`${label}-${variant}`, variant === 'default' ? defaultConf : cacheOffConf, base);
+    const start = (variant: Variant, label: string) =>
+      startNucleon(`${label}-${variant}`, variant === 'default' ? defaultConf : cacheOffConf, base);
 
     // The uncached reads first, so that the default server runs on into the create row.
     let nucleon = await start('cache-off', 'small');
@@ -385,20 +435,45 @@ async function main(): Promise<void> {
       const listed = await allIds(base);
       if (listed.length !== SMALL) throw new Error(`expected ${SMALL} ports, the API lists ${listed.length}`);
       const shows = rotation(smallIds, (id) => `/v2.0/ports/${id}`);
-      await measure('show', variant, 'port show (GET /v2.0/ports/{id})', base, { path: shows.path }, { text: 'p50 ≤ 2 ms', met: (m) => m.p50 <= 2 });
+      await measure(
+        'show',
+        variant,
+        'port show (GET /v2.0/ports/{id})',
+        base,
+        { path: shows.path },
+        { text: 'p50 ≤ 2 ms', met: (m) => m.p50 <= 2 },
+      );
       if (shows.used.size !== SMALL) throw new Error(`port show drew ${shows.used.size} distinct ids, not ${SMALL}`);
       say(`  port show went round all ${shows.used.size} ids in turn (${shows.draws()} requests incl. warm-up)`);
-      await measure('list', variant, `list ${SMALL.toLocaleString('en')} ports (GET /v2.0/ports)`, base, { path: '/v2.0/ports' }, { text: 'p50 ≤ 20 ms', met: (m) => m.p50 <= 20 });
-      await measure('page-small', variant, `page of 100 of ${SMALL.toLocaleString('en')} (?limit=100)`, base, { path: '/v2.0/ports?limit=100' });
+      await measure(
+        'list',
+        variant,
+        `list ${SMALL.toLocaleString('en')} ports (GET /v2.0/ports)`,
+        base,
+        { path: '/v2.0/ports' },
+        { text: 'p50 ≤ 20 ms', met: (m) => m.p50 <= 20 },
+      );
+      await measure('page-small', variant, `page of 100 of ${SMALL.toLocaleString('en')} (?limit=100)`, base, {
+        path: '/v2.0/ports?limit=100',
+      });
     }
     const listBytes = (await (await fetch(`${base}/v2.0/ports`)).arrayBuffer()).byteLength;
-    notes.push(`port show went round the ${SMALL.toLocaleString('en')} ports' ids in turn (every id equally often); the list of ${SMALL.toLocaleString('en')} is ${(listBytes / 1024).toFixed(0)} KiB of JSON`);
+    notes.push(
+      `port show went round the ${SMALL.toLocaleString('en')} ports' ids in turn (every id equally often); the list of ${SMALL.toLocaleString('en')} is ${(listBytes / 1024).toFixed(0)} KiB of JSON`,
+    );
 
     // 4. Port create (default configuration).
-    await measure('create', 'default', 'port create (POST /v2.0/ports)', base, { method: 'POST', path: '/v2.0/ports', body: JSON.stringify({ port: { network_id: creates.networkId } }) }, {
-      text: '≥ 400 req/s',
-      met: (m) => m.rps >= 400,
-    });
+    await measure(
+      'create',
+      'default',
+      'port create (POST /v2.0/ports)',
+      base,
+      { method: 'POST', path: '/v2.0/ports', body: JSON.stringify({ port: { network_id: creates.networkId } }) },
+      {
+        text: '≥ 400 req/s',
+        met: (m) => m.rps >= 400,
+      },
+    );
 
     // 5. Up to 100,000 ports: through the API when that is quick enough, else straight into ML2's tables.
     const before = (await allIds(base)).length;
@@ -460,14 +535,28 @@ async function main(): Promise<void> {
         await stop(nucleon);
         nucleon = await start('cache-off', 'big');
       }
-      await measure('page-big', variant, `page of 100 of ${BIG.toLocaleString('en')} (?limit=100)`, base, { path: '/v2.0/ports?limit=100' }, {
-        text: 'p50 ≤ 5 ms',
-        met: (m) => m.p50 <= 5,
-      });
-      await measure('page-marker', variant, `page of 100 of ${BIG.toLocaleString('en')} (marker in the middle)`, base, { path: `/v2.0/ports?limit=100&marker=${middle}` }, {
-        text: 'p50 ≤ 5 ms',
-        met: (m) => m.p50 <= 5,
-      });
+      await measure(
+        'page-big',
+        variant,
+        `page of 100 of ${BIG.toLocaleString('en')} (?limit=100)`,
+        base,
+        { path: '/v2.0/ports?limit=100' },
+        {
+          text: 'p50 ≤ 5 ms',
+          met: (m) => m.p50 <= 5,
+        },
+      );
+      await measure(
+        'page-marker',
+        variant,
+        `page of 100 of ${BIG.toLocaleString('en')} (marker in the middle)`,
+        base,
+        { path: `/v2.0/ports?limit=100&marker=${middle}` },
+        {
+          text: 'p50 ≤ 5 ms',
+          met: (m) => m.p50 <= 5,
+        },
+      );
     }
     await stop(nucleon);
 
@@ -502,7 +591,10 @@ async function main(): Promise<void> {
  * the caller alone: the rendered JSON goes out untouched). Tokens are validated once and then
  * served from the server's token cache, so Keystone itself is not what is measured.
  */
-async function keystoneReads(dir: string, startNucleon: (label: string, configFile: string, base: string) => Promise<ServerProcess>): Promise<void> {
+async function keystoneReads(
+  dir: string,
+  startNucleon: (label: string, configFile: string, base: string) => Promise<ServerProcess>,
+): Promise<void> {
   const fixture = await keystoneFixture();
   if (!fixture) {
     notes.push('no test Keystone (NUCLEON_TEST_KEYSTONE_URL): the member/admin token rows were not measured');
@@ -520,8 +612,22 @@ async function keystoneReads(dir: string, startNucleon: (label: string, configFi
   const admin = { 'x-auth-token': await fixture.token('admin') };
   const member = { 'x-auth-token': await fixture.token('alice') };
   const project = fixture.projects.a.id;
-  const { network } = await api<{ network: { id: string } }>(base, 'POST', '/v2.0/networks', { network: { name: 'bench-ks', project_id: project } }, 201, admin);
-  await api(base, 'POST', '/v2.0/subnets', { subnet: { network_id: network.id, cidr: '10.2.0.0/16', ip_version: 4, project_id: project } }, 201, admin);
+  const { network } = await api<{ network: { id: string } }>(
+    base,
+    'POST',
+    '/v2.0/networks',
+    { network: { name: 'bench-ks', project_id: project } },
+    201,
+    admin,
+  );
+  await api(
+    base,
+    'POST',
+    '/v2.0/subnets',
+    { subnet: { network_id: network.id, cidr: '10.2.0.0/16', ip_version: 4, project_id: project } },
+    201,
+    admin,
+  );
   const ids: string[] = [];
   for (let i = 0; i < SMALL; i += CHUNK) {
     const body = { ports: Array.from({ length: CHUNK }, () => ({ network_id: network.id, project_id: project })) };
@@ -535,10 +641,16 @@ async function keystoneReads(dir: string, startNucleon: (label: string, configFi
     }
     const seen = await api<{ ports: Port[] }>(base, 'GET', '/v2.0/ports?fields=id', undefined, 200, member);
     if (seen.ports.length !== SMALL) throw new Error(`alice lists ${seen.ports.length} ports, not ${SMALL}`);
-    for (const [who, headers] of [['admin', admin], ['member', member]] as const) {
+    for (const [who, headers] of [
+      ['admin', admin],
+      ['member', member],
+    ] as const) {
       const shows = rotation(ids, (id) => `/v2.0/ports/${id}`);
       await measure(`ks-${who}-show`, variant, `port show, ${who} token`, base, { path: shows.path, headers });
-      await measure(`ks-${who}-list`, variant, `list ${SMALL.toLocaleString('en')} ports, ${who} token`, base, { path: '/v2.0/ports', headers });
+      await measure(`ks-${who}-list`, variant, `list ${SMALL.toLocaleString('en')} ports, ${who} token`, base, {
+        path: '/v2.0/ports',
+        headers,
+      });
     }
   }
   const ratio = (key: string, variant: Variant) => {
@@ -601,11 +713,17 @@ async function floatingIps(
   say(`L3 set up: external flat network on physnet public (100.64.0.0/16), internal 10.64.0.0/16, router ${router.id} between them`);
 
   const parse = (answer: Answer): FloatingIpBody | undefined =>
-    answer.status >= 200 && answer.status < 300 && answer.body ? (JSON.parse(answer.body) as { floatingip: FloatingIpBody }).floatingip : undefined;
+    answer.status >= 200 && answer.status < 300 && answer.body
+      ? (JSON.parse(answer.body) as { floatingip: FloatingIpBody }).floatingip
+      : undefined;
   /** Answers that were 2xx but not what was asked for. */
   const wrong: string[] = [];
   const countFips = async (): Promise<{ all: number; associated: number }> => {
-    const { floatingips } = await api<{ floatingips: Array<{ id: string; port_id: string | null }> }>(base, 'GET', '/v2.0/floatingips?fields=id&fields=port_id');
+    const { floatingips } = await api<{ floatingips: Array<{ id: string; port_id: string | null }> }>(
+      base,
+      'GET',
+      '/v2.0/floatingips?fields=id&fields=port_id',
+    );
     return { all: floatingips.length, associated: floatingips.filter((f) => f.port_id !== null).length };
   };
   const check = async (step: string, expected: { all: number; associated: number }) => {
@@ -626,7 +744,12 @@ async function floatingIps(
   };
   if (WARMUP > 0) await drive(base, nextCreate, { connections: CONNECTIONS, seconds: WARMUP, onAnswer: onCreated });
   const warmCreates = fips.length;
-  record('fip-create', variant, 'floating IP create (POST /v2.0/floatingips)', await drive(base, nextCreate, { connections: CONNECTIONS, seconds: SECONDS, onAnswer: onCreated }));
+  record(
+    'fip-create',
+    variant,
+    'floating IP create (POST /v2.0/floatingips)',
+    await drive(base, nextCreate, { connections: CONNECTIONS, seconds: SECONDS, onAnswer: onCreated }),
+  );
   say(`  floating IP create: ${warmCreates} in the warm-up, ${fips.length - warmCreates} measured`);
   await check('create', { all: fips.length, associated: 0 });
 
@@ -692,9 +815,13 @@ async function floatingIps(
   if (billing) {
     // Networks (2) and every floating IP change made an event; wait until the receiver has them all.
     const changes = 2 + fips.length + associated.length + disassociated + deleted;
-    await eventually(() => {
-      if (billing.events().length < changes) throw new Error(`${billing.events().length} of ${changes} events delivered`);
-    }, 300_000, 500);
+    await eventually(
+      () => {
+        if (billing.events().length < changes) throw new Error(`${billing.events().length} of ${changes} events delivered`);
+      },
+      300_000,
+      500,
+    );
     for (const line of wrong) notes.push(`WARNING (floating IPs, billing): ${line}`);
     await server.stop();
     return changes;

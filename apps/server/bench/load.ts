@@ -64,7 +64,8 @@ export async function run(baseUrl: string, load: Load, options: { connections: n
         timeout: 30,
         requests: [request],
       },
-      (error: unknown, outcome: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(outcome)),
+      (error: unknown, outcome: autocannon.Result) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(outcome),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) {

@@ -46,7 +46,7 @@ export async function insertPorts(options: {
   let mac = 1;
   const database = await openDatabase(`pglite://${options.dataDir}`);
   try {
-    for (let done = 0; done < options.count; ) {
+    for (let done = 0; done < options.count;) {
       const ports: Array<Record<string, unknown>> = [];
       const allocations: Array<typeof schema.ipAllocations.$inferInsert> = [];
       for (let i = 0; i < BATCH && done + i < options.count; i++) {

@@ -38,7 +38,13 @@ interface Timing {
   worstParams?: unknown[];
 }
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, requests: { type: 'string', default: '200' }, 'show-sql': { type: 'boolean' }, only: { type: 'string' } },
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    requests: { type: 'string', default: '200' },
+    'show-sql': { type: 'boolean' },
+    only: { type: 'string' },
+  },
 });
 const REQUESTS = Number(values.requests);
 
@@ -85,7 +91,14 @@ async function main(): Promise<void> {
   const config = Config.fromObject({
     DEFAULT: { core_plugin: 'ml2', auth_strategy: 'noauth', debug: false },
     database: { connection: `pglite://${dataDir}` },
-    quotas: { default_quota: -1, quota_network: -1, quota_subnet: -1, quota_port: -1, quota_security_group: -1, quota_security_group_rule: -1 },
+    quotas: {
+      default_quota: -1,
+      quota_network: -1,
+      quota_subnet: -1,
+      quota_port: -1,
+      quota_security_group: -1,
+      quota_security_group_rule: -1,
+    },
     ml2: { type_drivers: ['local', 'flat', 'vlan', 'vxlan'], tenant_network_types: ['vxlan'] },
     ml2_type_vxlan: { vni_ranges: ['1001:2000'] },
   });
@@ -121,7 +134,8 @@ async function main(): Promise<void> {
       await inject('POST', '/v2.0/subnets', { subnet: { network_id: networkId, cidr: '10.1.0.0/16', ip_version: 4 } });
     }
     if (!values.data) {
-      for (let i = 0; i < 10; i++) await inject('POST', '/v2.0/ports', { ports: Array.from({ length: 100 }, () => ({ network_id: networkId })) });
+      for (let i = 0; i < 10; i++)
+        await inject('POST', '/v2.0/ports', { ports: Array.from({ length: 100 }, () => ({ network_id: networkId })) });
     }
     const ids = ((await inject('GET', '/v2.0/ports?fields=id')).ports as Array<{ id: string }>).map((p) => p.id);
     process.stdout.write(`${ids.length} ports in the table\n`);
@@ -130,7 +144,11 @@ async function main(): Promise<void> {
       ['port create', () => inject('POST', '/v2.0/ports', { port: { network_id: networkId } }), REQUESTS],
       ['port show', () => inject('GET', `/v2.0/ports/${ids[Math.floor(Math.random() * ids.length)]}`), REQUESTS],
       ['page of 100 (?limit=100)', () => inject('GET', '/v2.0/ports?limit=100'), Math.max(5, REQUESTS / 10)],
-      ['page of 100 after a marker in the middle', () => inject('GET', `/v2.0/ports?limit=100&marker=${middle}`), Math.max(5, REQUESTS / 10)],
+      [
+        'page of 100 after a marker in the middle',
+        () => inject('GET', `/v2.0/ports?limit=100&marker=${middle}`),
+        Math.max(5, REQUESTS / 10),
+      ],
     ];
     if (ids.length <= 5000) cases.push(['list of all ports', () => inject('GET', '/v2.0/ports'), Math.max(5, REQUESTS / 20)]);
     for (const [name, send, count] of cases) {
@@ -153,10 +171,13 @@ async function main(): Promise<void> {
       );
       const sorted = [...timings.entries()].sort((a, b) => b[1].ms - a[1].ms);
       for (const [text, t] of sorted.slice(0, 12)) {
-        process.stdout.write(`  ${(t.ms / count).toFixed(3).padStart(8)} ms/req  ×${(t.count / count).toFixed(1).padStart(4)}  ${text.slice(0, 150)}\n`);
+        process.stdout.write(
+          `  ${(t.ms / count).toFixed(3).padStart(8)} ms/req  ×${(t.count / count).toFixed(1).padStart(4)}  ${text.slice(0, 150)}\n`,
+        );
       }
       const [worstText, worst] = sorted[0]!;
-      if (values['show-sql']) process.stdout.write(`  costliest statement:\n    ${worstText}\n    params ${JSON.stringify(worst.worstParams ?? [])}\n`);
+      if (values['show-sql'])
+        process.stdout.write(`  costliest statement:\n    ${worstText}\n    params ${JSON.stringify(worst.worstParams ?? [])}\n`);
       if (/^\s*select/i.test(worstText)) {
         const plan = await client.query(`explain (analyze, buffers) ${worstText}`, worst.worstParams ?? []);
         process.stdout.write(`  plan of the costliest statement:\n`);

@@ -63,7 +63,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // Operator mistakes are reported as one readable message, without a stack trace.
   if (error instanceof StartupError) process.stderr.write(`${error.message}\n`);
-  else if (error instanceof ConfigError) process.stderr.write(`Nucleon cannot start: bad configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  else if (error instanceof ConfigError)
+    process.stderr.write(`Nucleon cannot start: bad configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
   else if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`${error.message}\n${USAGE}\n`);
   } else if (error instanceof Error && OPERATOR_ERRORS.test(error.message)) {

@@ -67,7 +67,9 @@ function commandArgs(words: string, command: PluginCommand, argv: readonly strin
 
 /** `--help` lines of a command. */
 function usageOf(words: string, command: PluginCommand): string[] {
-  const options = Object.entries(command.options ?? {}).map(([name, o]) => `  --${name} <value>${o.required ? '' : ' (optional)'}  ${o.help}`);
+  const options = Object.entries(command.options ?? {}).map(
+    ([name, o]) => `  --${name} <value>${o.required ? '' : ' (optional)'}  ${o.help}`,
+  );
   return [`${words} --config-file FILE: ${command.help}`, ...options];
 }
 
@@ -142,7 +144,10 @@ export async function serve(config: Config, log: Logger): Promise<void> {
   }
   if (workers === 1) {
     const server = await startOne(config, core, services, log, options.database.auto_migrate);
-    log.info({ address: `http://${options.DEFAULT.bind_host}:${options.DEFAULT.bind_port}`, database: server.database.location }, 'listening');
+    log.info(
+      { address: `http://${options.DEFAULT.bind_host}:${options.DEFAULT.bind_port}`, database: server.database.location },
+      'listening',
+    );
     stopOn(['SIGTERM', 'SIGINT'], () => server.close(), log);
     return;
   }

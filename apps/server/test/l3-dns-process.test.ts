@@ -33,7 +33,14 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
       ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
       ml2_type_flat: { flat_networks: 'public' },
       ml2_type_vxlan: { vni_ranges: '1001:2000' },
-      rfc2136: { server: bind.host, port: bind.port, tsig_key_name: bind.keyName, tsig_algorithm: bind.algorithm, tsig_secret: bind.secret, timeout_ms: 1000 },
+      rfc2136: {
+        server: bind.host,
+        port: bind.port,
+        tsig_key_name: bind.keyName,
+        tsig_algorithm: bind.algorithm,
+        tsig_secret: bind.secret,
+        timeout_ms: 1000,
+      },
       // A short lease: an entry the killed server was applying at that moment is retried soon after.
       outbox: { poll_interval_ms: 200, retry_min_delay_ms: 100, retry_max_delay_ms: 500, lease_ms: 2000 },
     });
@@ -51,9 +58,17 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
       network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
     });
     expect(network.status).toBe(201);
-    expect((await call('POST', '/v2.0/subnets', { subnet: { network_id: network.body.network.id, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } })).status).toBe(201);
+    expect(
+      (
+        await call('POST', '/v2.0/subnets', {
+          subnet: { network_id: network.body.network.id, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false },
+        })
+      ).status,
+    ).toBe(201);
     const fip = async (name: string) => {
-      const created = await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: network.body.network.id, dns_name: name, dns_domain: 'example.org.' } });
+      const created = await call('POST', '/v2.0/floatingips', {
+        floatingip: { floating_network_id: network.body.network.id, dns_name: name, dns_domain: 'example.org.' },
+      });
       expect(created.status).toBe(201);
       return created.body.floatingip as { id: string; floating_ip_address: string };
     };
@@ -75,7 +90,9 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
       const ptr = `${crash.floating_ip_address.split('.').reverse().join('.')}.in-addr.arpa.`;
       expect(await bind.query(ptr, 'PTR')).toEqual(['crash.example.org.']);
     });
-    await eventually(async () => expect((await call('GET', `/v2.0/dns_publications/${crash.id}`)).body.dns_publication.status).toBe('ACTIVE'));
+    await eventually(async () =>
+      expect((await call('GET', `/v2.0/dns_publications/${crash.id}`)).body.dns_publication.status).toBe('ACTIVE'),
+    );
     // The earlier record was not disturbed; releasing removes it.
     expect(await bind.query('web.example.org.', 'A')).toEqual([web.floating_ip_address]);
     expect((await call('DELETE', `/v2.0/floatingips/${web.id}`)).status).toBe(204);
@@ -89,7 +106,10 @@ describe.skipIf(!bindAvailable)('service_plugins = l3-dns with a real BIND 9', (
     expect(await bind.query('crash.example.org.', 'A')).toEqual([]);
     const { exit, server: command } = await runServer(['dns', 'reconcile', '--config-file', conf]);
     expect(exit.code).toBe(0);
-    expect(command.logs.find((line) => line.msg === 'command finished')).toMatchObject({ command: 'dns reconcile', result: { checked: 1, repaired: 1 } });
+    expect(command.logs.find((line) => line.msg === 'command finished')).toMatchObject({
+      command: 'dns reconcile',
+      result: { checked: 1, repaired: 1 },
+    });
     expect(await bind.query('crash.example.org.', 'A')).toEqual([crash.floating_ip_address]);
   });
 });
@@ -113,7 +133,11 @@ describe.skipIf(!bindAvailable)('the sample configuration (etc/neutron.conf + et
       await writeFile(join(dir, 'l3-dns.conf'), dnsConf);
       const server = await startServer(['--config-file', join(dir, 'neutron.conf'), '--config-file', join(dir, 'l3-dns.conf')]).ready();
       const call = async (path: string, body: unknown) => {
-        const response = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         expect(response.status).toBe(201);
         return (await response.json()) as Record<string, any>;
       };
@@ -121,7 +145,9 @@ describe.skipIf(!bindAvailable)('the sample configuration (etc/neutron.conf + et
         network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
       });
       await call('/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } });
-      const { floatingip } = await call('/v2.0/floatingips', { floatingip: { floating_network_id: network.id, dns_name: 'www', dns_domain: 'example.org.' } });
+      const { floatingip } = await call('/v2.0/floatingips', {
+        floatingip: { floating_network_id: network.id, dns_name: 'www', dns_domain: 'example.org.' },
+      });
       await eventually(async () => expect(await bind.query('www.example.org.', 'A')).toEqual([floatingip.floating_ip_address]));
       await server.stop();
     } finally {

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import greeePackage from '@nucleon/l3-greee/package.json' with { type: 'json' };
-import { freePort, refusal, requestJson, runServer, startServer, stopAll, tempDir, writeConf, type ServerProcess } from './helpers/processes.js';
+import {
+  freePort,
+  refusal,
+  requestJson,
+  runServer,
+  startServer,
+  stopAll,
+  tempDir,
+  writeConf,
+  type ServerProcess,
+} from './helpers/processes.js';
 
 const greeeVersion = greeePackage.version;
 

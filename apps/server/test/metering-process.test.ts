@@ -74,7 +74,8 @@ describe('service_plugins = metering with a webhook', () => {
     expect(receiver.attempts.filter((x) => x.verdict === 'bad-signature')).toEqual([]);
 
     // The ledger over the API, then from the command line (PGlite: one process at a time).
-    const intervals = (await call('GET', `/v2.0/metering/usage-intervals?resource_type=network&project_id=${a.project_id}`)).body.usage_intervals;
+    const intervals = (await call('GET', `/v2.0/metering/usage-intervals?resource_type=network&project_id=${a.project_id}`)).body
+      .usage_intervals;
     expect(intervals.map((i: { resource_id: string }) => i.resource_id).sort()).toEqual([a.id, b.id].sort());
     expect((await call('DELETE', `/v2.0/networks/${a.id}`)).status).toBe(204);
     await eventually(() => expect(receiver.events()).toHaveLength(4));
@@ -95,7 +96,9 @@ describe('service_plugins = metering with a webhook', () => {
     expect(exit.code, command.stderr).toBe(0);
     const report = JSON.parse(command.stdout) as { start: string; end: string; usage: Array<Record<string, unknown>> };
     expect(report.start).toBe(startedAt.toISOString());
-    expect(report.usage).toEqual([{ project_id: a.project_id, resource_type: 'network', kind: 'exists', resources: 2, seconds: expect.any(Number) }]);
+    expect(report.usage).toEqual([
+      { project_id: a.project_id, resource_type: 'network', kind: 'exists', resources: 2, seconds: expect.any(Number) },
+    ]);
     expect(report.usage[0]!.seconds).toBeGreaterThan(0);
 
     const refused = await runServer(['metering', 'usage', '--start', 'yesterday', '--end', end.toISOString(), ...files]);

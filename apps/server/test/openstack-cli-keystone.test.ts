@@ -18,7 +18,9 @@ import { requestJson, stopAll, type ServerProcess } from './helpers/processes.js
 const keystone: KeystoneFixture | undefined = CLI_PRESENT ? await keystoneFixture() : undefined;
 
 if (CLI_PRESENT && !keystone && process.env.NUCLEON_REQUIRE_KEYSTONE) {
-  throw new Error('NUCLEON_REQUIRE_KEYSTONE is set but no test Keystone is configured: refusing to skip the keystone mode of the CLI tests');
+  throw new Error(
+    'NUCLEON_REQUIRE_KEYSTONE is set but no test Keystone is configured: refusing to skip the keystone mode of the CLI tests',
+  );
 }
 
 afterAll(stopAll);
@@ -108,7 +110,9 @@ describe.skipIf(!CLI_PRESENT || !keystone)('openstack CLI, auth_strategy = keyst
 
         const forbidden = await mode.user.fails(['network', 'create', 'sneaky', '--external']);
         // openstacksdk has no class of its own for a 403: a plain HttpException, with Neutron's message.
-        expect(forbidden.stderr).toContain('HttpException: 403, (rule:create_network and rule:create_network:router:external) is disallowed by policy');
+        expect(forbidden.stderr).toContain(
+          'HttpException: 403, (rule:create_network and rule:create_network:router:external) is disallowed by policy',
+        );
       },
     ],
   ]);
@@ -142,11 +146,14 @@ async function registerNetworkEndpoint(ks: KeystoneFixture, url: string): Promis
   const services: Array<{ id: string; name?: string }> = (await call('GET', '/services?type=network')).services;
   const service =
     services.find((candidate) => candidate.name === 'neutron') ??
-    (await call('POST', '/services', { service: { type: 'network', name: 'neutron', enabled: true, description: 'OpenStack Networking' } })).service;
+    (await call('POST', '/services', { service: { type: 'network', name: 'neutron', enabled: true, description: 'OpenStack Networking' } }))
+      .service;
 
   // Prune what runs that died before their afterAll left behind.
   for (const { id: serviceId } of services) {
-    const endpoints: Array<{ id: string; url: string; region_id: string }> = (await call('GET', `/endpoints?${new URLSearchParams({ service_id: serviceId })}`)).endpoints;
+    const endpoints: Array<{ id: string; url: string; region_id: string }> = (
+      await call('GET', `/endpoints?${new URLSearchParams({ service_id: serviceId })}`)
+    ).endpoints;
     for (const endpoint of endpoints.filter((e) => e.region_id?.startsWith(REGION_PREFIX))) {
       const refused = await fetch(endpoint.url, { signal: AbortSignal.timeout(5_000) }).then(
         () => false,
@@ -160,7 +167,9 @@ async function registerNetworkEndpoint(ks: KeystoneFixture, url: string): Promis
 
   const region = `${REGION_PREFIX}${randomUUID().slice(0, 8)}`;
   await call('POST', '/regions', { region: { id: region, description: 'a nucleon-server of apps/server/test/openstack-cli.test.ts' } });
-  const { endpoint } = await call('POST', '/endpoints', { endpoint: { service_id: service.id, interface: 'public', region_id: region, url, enabled: true } });
+  const { endpoint } = await call('POST', '/endpoints', {
+    endpoint: { service_id: service.id, interface: 'public', region_id: region, url, enabled: true },
+  });
   return {
     region,
     remove: async () => {

@@ -22,7 +22,12 @@ describe.skipIf(!CLI_PRESENT)('openstack CLI, auth_strategy = noauth', () => {
     started = performance.now();
     env = await startMode('noauth', { DEFAULT: { service_plugins: 'router,metering' } });
     mode.server = env.server;
-    const cli = new OpenStackCli('noauth admin', ['--os-auth-type', 'none', '--os-endpoint', env.url], { PATH: SYSTEM_PATH, HOME: env.temp.dir, LANG: 'C.UTF-8' }, runs);
+    const cli = new OpenStackCli(
+      'noauth admin',
+      ['--os-auth-type', 'none', '--os-endpoint', env.url],
+      { PATH: SYSTEM_PATH, HOME: env.temp.dir, LANG: 'C.UTF-8' },
+      runs,
+    );
     mode.admin = cli;
     mode.user = cli;
   });
@@ -40,13 +45,47 @@ describe.skipIf(!CLI_PRESENT)('openstack CLI, auth_strategy = noauth', () => {
         const label = await cli.json(['network', 'meter', 'create', 'web', '--description', 'tenant traffic']);
         expect(label).toMatchObject({ name: 'web', description: 'tenant traffic', shared: false, project_id: 'fake_project_id' });
         const rule = await cli.json(['network', 'meter', 'rule', 'create', 'web', '--ingress', '--remote-ip-prefix', '10.20.0.0/24']);
-        expect(rule).toMatchObject({ metering_label_id: label.id, direction: 'ingress', remote_ip_prefix: '10.20.0.0/24', is_excluded: false });
+        expect(rule).toMatchObject({
+          metering_label_id: label.id,
+          direction: 'ingress',
+          remote_ip_prefix: '10.20.0.0/24',
+          is_excluded: false,
+        });
         const srcDst = await cli.json([
-          'network', 'meter', 'rule', 'create', 'web', '--egress', '--exclude', '--source-ip-prefix', '10.20.0.0/24', '--destination-ip-prefix', '0.0.0.0/0',
+          'network',
+          'meter',
+          'rule',
+          'create',
+          'web',
+          '--egress',
+          '--exclude',
+          '--source-ip-prefix',
+          '10.20.0.0/24',
+          '--destination-ip-prefix',
+          '0.0.0.0/0',
         ]);
-        expect(srcDst).toMatchObject({ direction: 'egress', is_excluded: true, source_ip_prefix: '10.20.0.0/24', destination_ip_prefix: '0.0.0.0/0', remote_ip_prefix: null });
-        const refused = await cli.fails(['network', 'meter', 'rule', 'create', 'web', '--ingress', '--remote-ip-prefix', '10.0.0.0/8', '--source-ip-prefix', '10.0.0.0/8']);
-        expect(refused.stderr).toContain("Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'.");
+        expect(srcDst).toMatchObject({
+          direction: 'egress',
+          is_excluded: true,
+          source_ip_prefix: '10.20.0.0/24',
+          destination_ip_prefix: '0.0.0.0/0',
+          remote_ip_prefix: null,
+        });
+        const refused = await cli.fails([
+          'network',
+          'meter',
+          'rule',
+          'create',
+          'web',
+          '--ingress',
+          '--remote-ip-prefix',
+          '10.0.0.0/8',
+          '--source-ip-prefix',
+          '10.0.0.0/8',
+        ]);
+        expect(refused.stderr).toContain(
+          "Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'.",
+        );
         expect((await cli.json(['network', 'meter', 'list'])).map((l: { ID: string }) => l.ID)).toEqual([label.id]);
         const rules = await cli.json(['network', 'meter', 'rule', 'list']);
         expect(rules.map((r: { ID: string }) => r.ID).sort()).toEqual([rule.id, srcDst.id].sort());

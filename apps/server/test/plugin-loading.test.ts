@@ -123,7 +123,9 @@ describe('loadPlugins', () => {
     const foreign = await loadPlugins({ core: '@nucleon/ml2', services: ['pino', 'fixture-unbranded'] }, access, STOCK_PLUGINS);
     expect(foreign.problems).toEqual([
       expect.stringMatching(/^package pino@\d+\.\d+\.\d+ \(configured as 'pino'\) is not a Nucleon plugin/),
-      expect.stringMatching(/^package nucleon-plugin-fixture-unbranded@0\.1\.0 \(configured as 'fixture-unbranded'\) is not a Nucleon plugin/),
+      expect.stringMatching(
+        /^package nucleon-plugin-fixture-unbranded@0\.1\.0 \(configured as 'fixture-unbranded'\) is not a Nucleon plugin/,
+      ),
     ]);
   });
 });
@@ -210,7 +212,9 @@ describe('resolvePlugins', () => {
     });
     expect(problems).toEqual([
       '[DEFAULT] api_workers in <inline>: 0 is below the minimum 1',
-      expect.stringMatching(/^plugin package nucleon-plugin-fixture-broken failed to load: Cannot find package 'nucleon-fixture-missing-dependency'/),
+      expect.stringMatching(
+        /^plugin package nucleon-plugin-fixture-broken failed to load: Cannot find package 'nucleon-fixture-missing-dependency'/,
+      ),
       "plugin nucleon-plugin-fixture-badalias@0.1.0 declares extension alias 'fwaas_v2_fixture', which no loaded extension defines",
     ]);
   });
@@ -235,25 +239,33 @@ describe('nucleon-server refuses to start', () => {
       name: 'when core_plugin is not installed, saying what to install',
       core: 'ovn',
       services: '',
-      problems: [/^plugin 'ovn' is not installed: install @nucleon\/ovn or nucleon-plugin-ovn beside the server \(npm install @nucleon\/ovn\)$/],
+      problems: [
+        /^plugin 'ovn' is not installed: install @nucleon\/ovn or nucleon-plugin-ovn beside the server \(npm install @nucleon\/ovn\)$/,
+      ],
     },
     {
       name: 'when an installed package is not a Nucleon plugin',
       core: 'ml2',
       services: 'pino',
-      problems: [/^package pino@\S+ \(configured as 'pino'\) is not a Nucleon plugin: its default export was not made with definePlugin\(\)/],
+      problems: [
+        /^package pino@\S+ \(configured as 'pino'\) is not a Nucleon plugin: its default export was not made with definePlugin\(\)/,
+      ],
     },
     {
       name: 'when a plugin needs another core version',
       core: 'ml2',
       services: 'fixture-oldcore',
-      problems: [`plugin nucleon-plugin-fixture-oldcore@2.0.0 requires @nucleon/core >=2.0.0 <3, but @nucleon/core ${CORE_VERSION} is installed`],
+      problems: [
+        `plugin nucleon-plugin-fixture-oldcore@2.0.0 requires @nucleon/core >=2.0.0 <3, but @nucleon/core ${CORE_VERSION} is installed`,
+      ],
     },
     {
       name: 'when a plugin declares an extension alias nothing defines',
       core: '@nucleon/ml2',
       services: 'nucleon-plugin-fixture-badalias',
-      problems: ["plugin nucleon-plugin-fixture-badalias@0.1.0 declares extension alias 'fwaas_v2_fixture', which no loaded extension defines"],
+      problems: [
+        "plugin nucleon-plugin-fixture-badalias@0.1.0 declares extension alias 'fwaas_v2_fixture', which no loaded extension defines",
+      ],
     },
     {
       name: 'when two service plugins provide one service type',

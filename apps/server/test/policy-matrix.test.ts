@@ -22,7 +22,8 @@ type Who = 'alice' | 'bob' | 'admin';
 type Row = Record<string, any>;
 
 const UNAUTHORIZED = { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } };
-const PROJECT_ID_MESSAGE = "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges";
+const PROJECT_ID_MESSAGE =
+  "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges";
 
 let server: TestServer;
 let ks: KeystoneFixture;
@@ -31,7 +32,13 @@ let n = 0;
 const unique = (prefix: string) => `${prefix}-${++n}`;
 
 /** Sends a request with `who`'s token (or none, for `who` undefined). */
-async function as(who: Who | undefined, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
+async function as(
+  who: Who | undefined,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<TestResponse> {
   const auth: Record<string, string> = who ? { 'x-auth-token': await ks.token(who) } : {};
   return server.request(method, url, body, { ...auth, ...headers });
 }
@@ -223,7 +230,16 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     /** What the error message must contain (the id, for NotFound). */
     readonly message?: (w: World) => string | RegExp;
   }
-  const notFound = (who: Who, method: AccessRow['method'], what: string, key: keyof World, collection: string, resource: string, type: string, body?: Row): AccessRow => ({
+  const notFound = (
+    who: Who,
+    method: AccessRow['method'],
+    what: string,
+    key: keyof World,
+    collection: string,
+    resource: string,
+    type: string,
+    body?: Row,
+  ): AccessRow => ({
     who,
     method,
     what,
@@ -233,7 +249,13 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     type,
     message: (w) => w[key].id,
   });
-  const forbidden = (who: Who, method: AccessRow['method'], what: string, path: (w: World) => string, body?: (w: World) => unknown): AccessRow => ({
+  const forbidden = (
+    who: Who,
+    method: AccessRow['method'],
+    what: string,
+    path: (w: World) => string,
+    body?: (w: World) => unknown,
+  ): AccessRow => ({
     who,
     method,
     what,
@@ -254,15 +276,49 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
         notFound('bob', method, "alice's port on the shared network", 'aliceOnShared', 'ports', 'port', 'PortNotFound', body),
         notFound('bob', method, "alice's security group", 'sgA', 'security-groups', 'security_group', 'SecurityGroupNotFound', body),
         notFound('bob', method, "alice's router", 'routerA', 'routers', 'router', 'RouterNotFound', body),
-        notFound('bob', method, "alice's floating IP", 'fipA', 'floatingips', 'floatingip', 'FloatingIPNotFound', method === 'PUT' ? { description: 'stolen' } : undefined),
+        notFound(
+          'bob',
+          method,
+          "alice's floating IP",
+          'fipA',
+          'floatingips',
+          'floatingip',
+          'FloatingIPNotFound',
+          method === 'PUT' ? { description: 'stolen' } : undefined,
+        ),
         notFound('alice', method, "bob's private network", 'netB', 'networks', 'network', 'NetworkNotFound', body),
         notFound('alice', method, "bob's subnet", 'subB', 'subnets', 'subnet', 'SubnetNotFound', body),
         // Subnets of a non-shared external network are not visible to other projects.
-        notFound('bob', method, "the admin's subnet of the (non-shared) external network", 'extSubnet', 'subnets', 'subnet', 'SubnetNotFound', body),
+        notFound(
+          'bob',
+          method,
+          "the admin's subnet of the (non-shared) external network",
+          'extSubnet',
+          'subnets',
+          'subnet',
+          'SubnetNotFound',
+          body,
+        ),
       ];
     }),
-    notFound('bob', 'GET', "alice's security group rule", 'ruleA', 'security-group-rules', 'security_group_rule', 'SecurityGroupRuleNotFound'),
-    notFound('bob', 'DELETE', "alice's security group rule", 'ruleA', 'security-group-rules', 'security_group_rule', 'SecurityGroupRuleNotFound'),
+    notFound(
+      'bob',
+      'GET',
+      "alice's security group rule",
+      'ruleA',
+      'security-group-rules',
+      'security_group_rule',
+      'SecurityGroupRuleNotFound',
+    ),
+    notFound(
+      'bob',
+      'DELETE',
+      "alice's security group rule",
+      'ruleA',
+      'security-group-rules',
+      'security_group_rule',
+      'SecurityGroupRuleNotFound',
+    ),
     {
       who: 'bob',
       method: 'PUT',
@@ -347,55 +403,193 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
       message: (w) => w.subB.id,
     },
     // Visible but not owned: 403 PolicyNotAuthorized (update_network / delete_network are admin_or_owner).
-    forbidden('bob', 'PUT', "alice's shared network", (w) => `/v2.0/networks/${w.shared.id}`, () => ({ network: { name: 'stolen' } })),
+    forbidden(
+      'bob',
+      'PUT',
+      "alice's shared network",
+      (w) => `/v2.0/networks/${w.shared.id}`,
+      () => ({ network: { name: 'stolen' } }),
+    ),
     forbidden('bob', 'DELETE', "alice's shared network", (w) => `/v2.0/networks/${w.shared.id}`),
-    forbidden('bob', 'PUT', "the admin's external network", (w) => `/v2.0/networks/${w.ext.id}`, () => ({ network: { name: 'stolen' } })),
+    forbidden(
+      'bob',
+      'PUT',
+      "the admin's external network",
+      (w) => `/v2.0/networks/${w.ext.id}`,
+      () => ({ network: { name: 'stolen' } }),
+    ),
     forbidden('bob', 'DELETE', "the admin's external network", (w) => `/v2.0/networks/${w.ext.id}`),
-    forbidden('alice', 'PUT', "the admin's external network", (w) => `/v2.0/networks/${w.ext.id}`, () => ({ network: { name: 'stolen' } })),
+    forbidden(
+      'alice',
+      'PUT',
+      "the admin's external network",
+      (w) => `/v2.0/networks/${w.ext.id}`,
+      () => ({ network: { name: 'stolen' } }),
+    ),
     forbidden('alice', 'DELETE', "the admin's external network", (w) => `/v2.0/networks/${w.ext.id}`),
     // update_subnet / delete_subnet / create_subnet are admin_or_network_owner; the subnet is visible (rule:shared).
-    forbidden('bob', 'PUT', "alice's subnet of the shared network", (w) => `/v2.0/subnets/${w.sharedSubnet.id}`, () => ({ subnet: { name: 'stolen' } })),
+    forbidden(
+      'bob',
+      'PUT',
+      "alice's subnet of the shared network",
+      (w) => `/v2.0/subnets/${w.sharedSubnet.id}`,
+      () => ({ subnet: { name: 'stolen' } }),
+    ),
     forbidden('bob', 'DELETE', "alice's subnet of the shared network", (w) => `/v2.0/subnets/${w.sharedSubnet.id}`),
-    forbidden('bob', 'POST', "a subnet on alice's shared network", () => '/v2.0/subnets', (w) => ({
-      subnet: { network_id: w.shared.id, ip_version: 4, cidr: '10.78.0.0/24' },
-    })),
+    forbidden(
+      'bob',
+      'POST',
+      "a subnet on alice's shared network",
+      () => '/v2.0/subnets',
+      (w) => ({
+        subnet: { network_id: w.shared.id, ip_version: 4, cidr: '10.78.0.0/24' },
+      }),
+    ),
     // A port on someone else's shared network: fixed addresses and MACs are admin_or_network_owner.
-    forbidden('bob', 'POST', "a port with a fixed ip_address on alice's shared network", () => '/v2.0/ports', (w) => ({
-      port: { network_id: w.shared.id, fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.177' }] },
-    })),
-    forbidden('bob', 'POST', "a port with a mac_address on alice's shared network", () => '/v2.0/ports', (w) => ({
-      port: { network_id: w.shared.id, mac_address: 'fa:16:3e:00:11:22' },
-    })),
-    forbidden('bob', 'POST', "a port with port_security_enabled on alice's shared network", () => '/v2.0/ports', (w) => ({
-      port: { network_id: w.shared.id, port_security_enabled: false },
-    })),
+    forbidden(
+      'bob',
+      'POST',
+      "a port with a fixed ip_address on alice's shared network",
+      () => '/v2.0/ports',
+      (w) => ({
+        port: { network_id: w.shared.id, fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.177' }] },
+      }),
+    ),
+    forbidden(
+      'bob',
+      'POST',
+      "a port with a mac_address on alice's shared network",
+      () => '/v2.0/ports',
+      (w) => ({
+        port: { network_id: w.shared.id, mac_address: 'fa:16:3e:00:11:22' },
+      }),
+    ),
+    forbidden(
+      'bob',
+      'POST',
+      "a port with port_security_enabled on alice's shared network",
+      () => '/v2.0/ports',
+      (w) => ({
+        port: { network_id: w.shared.id, port_security_enabled: false },
+      }),
+    ),
     // update_port is admin_or_owner: the network owner sees bob's port (admin_owner_or_network_owner) but may not update it.
-    forbidden('alice', 'PUT', "bob's port on alice's shared network (network owner)", (w) => `/v2.0/ports/${w.bobOnShared.id}`, () => ({ port: { name: 'stolen' } })),
+    forbidden(
+      'alice',
+      'PUT',
+      "bob's port on alice's shared network (network owner)",
+      (w) => `/v2.0/ports/${w.bobOnShared.id}`,
+      () => ({ port: { name: 'stolen' } }),
+    ),
     // Admin-only attributes on write.
-    forbidden('alice', 'POST', 'a network with shared=true', () => '/v2.0/networks', () => ({ network: { name: unique('n'), shared: true } })),
-    forbidden('alice', 'POST', 'a network with router:external=true', () => '/v2.0/networks', () => ({ network: { name: unique('n'), 'router:external': true } })),
-    forbidden('alice', 'POST', 'a network with provider:network_type', () => '/v2.0/networks', () => ({ network: { name: unique('n'), 'provider:network_type': 'vxlan' } })),
-    forbidden('alice', 'POST', 'a network with provider:physical_network', () => '/v2.0/networks', () => ({
-      network: { name: unique('n'), 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
-    })),
-    forbidden('alice', 'PUT', 'shared=true on her own network', (w) => `/v2.0/networks/${w.netA.id}`, () => ({ network: { shared: true } })),
-    forbidden('alice', 'PUT', 'router:external=true on her own network', (w) => `/v2.0/networks/${w.netA.id}`, () => ({ network: { 'router:external': true } })),
-    forbidden('alice', 'PUT', 'provider:segmentation_id on her own network', (w) => `/v2.0/networks/${w.netA.id}`, () => ({ network: { 'provider:segmentation_id': 1999 } })),
-    forbidden('alice', 'POST', 'a port with binding:host_id', () => '/v2.0/ports', (w) => ({ port: { network_id: w.netA.id, 'binding:host_id': 'compute-1' } })),
-    forbidden('alice', 'POST', 'a port with binding:profile', () => '/v2.0/ports', (w) => ({ port: { network_id: w.netA.id, 'binding:profile': { foo: 'bar' } } })),
-    forbidden('alice', 'PUT', 'binding:host_id on her own port', (w) => `/v2.0/ports/${w.portA.id}`, () => ({ port: { 'binding:host_id': 'compute-1' } })),
-    forbidden('alice', 'POST', 'a router with external_gateway_info.enable_snat', () => '/v2.0/routers', (w) => ({
-      router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id, enable_snat: false } },
-    })),
-    forbidden('alice', 'POST', 'a router with external_gateway_info.external_fixed_ips', () => '/v2.0/routers', (w) => ({
-      router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id, external_fixed_ips: [{ subnet_id: w.extSubnet.id }] } },
-    })),
-    forbidden('alice', 'PUT', 'enable_snat on her own router', (w) => `/v2.0/routers/${w.routerA.id}`, (w) => ({
-      router: { external_gateway_info: { network_id: w.ext.id, enable_snat: false } },
-    })),
-    forbidden('alice', 'POST', 'a floating IP with a fixed floating_ip_address', () => '/v2.0/floatingips', (w) => ({
-      floatingip: { floating_network_id: w.ext.id, floating_ip_address: '203.0.113.222' },
-    })),
+    forbidden(
+      'alice',
+      'POST',
+      'a network with shared=true',
+      () => '/v2.0/networks',
+      () => ({ network: { name: unique('n'), shared: true } }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a network with router:external=true',
+      () => '/v2.0/networks',
+      () => ({ network: { name: unique('n'), 'router:external': true } }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a network with provider:network_type',
+      () => '/v2.0/networks',
+      () => ({ network: { name: unique('n'), 'provider:network_type': 'vxlan' } }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a network with provider:physical_network',
+      () => '/v2.0/networks',
+      () => ({
+        network: { name: unique('n'), 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
+      }),
+    ),
+    forbidden(
+      'alice',
+      'PUT',
+      'shared=true on her own network',
+      (w) => `/v2.0/networks/${w.netA.id}`,
+      () => ({ network: { shared: true } }),
+    ),
+    forbidden(
+      'alice',
+      'PUT',
+      'router:external=true on her own network',
+      (w) => `/v2.0/networks/${w.netA.id}`,
+      () => ({ network: { 'router:external': true } }),
+    ),
+    forbidden(
+      'alice',
+      'PUT',
+      'provider:segmentation_id on her own network',
+      (w) => `/v2.0/networks/${w.netA.id}`,
+      () => ({ network: { 'provider:segmentation_id': 1999 } }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a port with binding:host_id',
+      () => '/v2.0/ports',
+      (w) => ({ port: { network_id: w.netA.id, 'binding:host_id': 'compute-1' } }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a port with binding:profile',
+      () => '/v2.0/ports',
+      (w) => ({ port: { network_id: w.netA.id, 'binding:profile': { foo: 'bar' } } }),
+    ),
+    forbidden(
+      'alice',
+      'PUT',
+      'binding:host_id on her own port',
+      (w) => `/v2.0/ports/${w.portA.id}`,
+      () => ({ port: { 'binding:host_id': 'compute-1' } }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a router with external_gateway_info.enable_snat',
+      () => '/v2.0/routers',
+      (w) => ({
+        router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id, enable_snat: false } },
+      }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a router with external_gateway_info.external_fixed_ips',
+      () => '/v2.0/routers',
+      (w) => ({
+        router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id, external_fixed_ips: [{ subnet_id: w.extSubnet.id }] } },
+      }),
+    ),
+    forbidden(
+      'alice',
+      'PUT',
+      'enable_snat on her own router',
+      (w) => `/v2.0/routers/${w.routerA.id}`,
+      (w) => ({
+        router: { external_gateway_info: { network_id: w.ext.id, enable_snat: false } },
+      }),
+    ),
+    forbidden(
+      'alice',
+      'POST',
+      'a floating IP with a fixed floating_ip_address',
+      () => '/v2.0/floatingips',
+      (w) => ({
+        floatingip: { floating_network_id: w.ext.id, floating_ip_address: '203.0.113.222' },
+      }),
+    ),
     // Members cannot act for another project.
     {
       who: 'alice',
@@ -439,8 +633,20 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     },
     // Quotas: members read their own only; only admins write.
     forbidden('alice', 'GET', "bob's quotas", () => `/v2.0/quotas/${ks.projects.b.id}`),
-    forbidden('alice', 'PUT', 'her own quotas', () => `/v2.0/quotas/${ks.projects.a.id}`, () => ({ quota: { network: 1000 } })),
-    forbidden('alice', 'PUT', "bob's quotas", () => `/v2.0/quotas/${ks.projects.b.id}`, () => ({ quota: { network: 1000 } })),
+    forbidden(
+      'alice',
+      'PUT',
+      'her own quotas',
+      () => `/v2.0/quotas/${ks.projects.a.id}`,
+      () => ({ quota: { network: 1000 } }),
+    ),
+    forbidden(
+      'alice',
+      'PUT',
+      "bob's quotas",
+      () => `/v2.0/quotas/${ks.projects.b.id}`,
+      () => ({ quota: { network: 1000 } }),
+    ),
     forbidden('alice', 'DELETE', 'her own quotas', () => `/v2.0/quotas/${ks.projects.a.id}`),
   ];
 
@@ -456,7 +662,11 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
       for (const key of ['netA', 'netB', 'shared', 'ext'] as const) {
         const network = await as('admin', 'GET', `/v2.0/networks/${w[key].id}`);
         expect(network.status, key).toBe(200);
-        expect(network.body.network).toMatchObject({ name: w[key].name, shared: w[key].shared, 'router:external': w[key]['router:external'] });
+        expect(network.body.network).toMatchObject({
+          name: w[key].name,
+          shared: w[key].shared,
+          'router:external': w[key]['router:external'],
+        });
       }
       for (const key of ['subA', 'subB', 'sharedSubnet', 'extSubnet'] as const) {
         const subnet = await as('admin', 'GET', `/v2.0/subnets/${w[key].id}`);
@@ -491,7 +701,12 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
 
   describe('lists and shows: who sees what', () => {
     /** Per resource: which of the world's resources each user must (and must not) see. */
-    const visibility: Array<{ collection: string; resource: string; sees: Record<Who, Array<keyof World>>; hidden: Record<Who, Array<keyof World>> }> = [
+    const visibility: Array<{
+      collection: string;
+      resource: string;
+      sees: Record<Who, Array<keyof World>>;
+      hidden: Record<Who, Array<keyof World>>;
+    }> = [
       {
         collection: 'networks',
         resource: 'network',
@@ -584,7 +799,7 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
       expect(ids(response.body.networks)).toEqual([w.shared.id]);
     });
 
-    test('the admin shows every project\'s private resources', async () => {
+    test("the admin shows every project's private resources", async () => {
       for (const [key, collection, resource] of [
         ['netB', 'networks', 'network'],
         ['subA', 'subnets', 'subnet'],
@@ -621,7 +836,11 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
         for (const name of PROVIDER) expect(network).not.toHaveProperty([name]);
       }
       const admin = await as('admin', 'GET', `/v2.0/networks/${w.ext.id}`);
-      expect(admin.body.network).toMatchObject({ 'provider:network_type': 'flat', 'provider:physical_network': 'public', 'provider:segmentation_id': null });
+      expect(admin.body.network).toMatchObject({
+        'provider:network_type': 'flat',
+        'provider:physical_network': 'public',
+        'provider:segmentation_id': null,
+      });
       const adminNetA = await as('admin', 'GET', `/v2.0/networks/${w.netA.id}`);
       expect(adminNetA.body.network).toMatchObject({ 'provider:network_type': 'vxlan', 'provider:segmentation_id': expect.any(Number) });
       const adminList = (await as('admin', 'GET', '/v2.0/networks')).body.networks as Row[];
@@ -680,7 +899,9 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     });
 
     test('port binding:host_id and binding:profile', async () => {
-      const created = await as('admin', 'POST', '/v2.0/ports', { port: { network_id: w.netA.id, 'binding:host_id': 'compute-1', 'binding:profile': { foo: 'bar' } } });
+      const created = await as('admin', 'POST', '/v2.0/ports', {
+        port: { network_id: w.netA.id, 'binding:host_id': 'compute-1', 'binding:profile': { foo: 'bar' } },
+      });
       expect(created.status, created.text).toBe(201);
       expect(created.body.port).toMatchObject({ 'binding:host_id': 'compute-1', 'binding:profile': { foo: 'bar' } });
       const updated = await as('admin', 'PUT', `/v2.0/ports/${created.body.port.id}`, { port: { 'binding:host_id': 'compute-2' } });
@@ -690,7 +911,14 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
 
     test('router external_gateway_info with enable_snat and external_fixed_ips', async () => {
       const router = await as('admin', 'POST', '/v2.0/routers', {
-        router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id, enable_snat: false, external_fixed_ips: [{ subnet_id: w.extSubnet.id, ip_address: '203.0.113.230' }] } },
+        router: {
+          name: unique('r'),
+          external_gateway_info: {
+            network_id: w.ext.id,
+            enable_snat: false,
+            external_fixed_ips: [{ subnet_id: w.extSubnet.id, ip_address: '203.0.113.230' }],
+          },
+        },
       });
       expect(router.status, router.text).toBe(201);
       expect(router.body.router.external_gateway_info).toMatchObject({
@@ -699,13 +927,17 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
         external_fixed_ips: [{ subnet_id: w.extSubnet.id, ip_address: '203.0.113.230' }],
       });
       const alices = await make('alice', 'routers', 'router', { name: unique('r'), external_gateway_info: { network_id: w.ext.id } });
-      const updated = await as('admin', 'PUT', `/v2.0/routers/${alices.id}`, { router: { external_gateway_info: { network_id: w.ext.id, enable_snat: false } } });
+      const updated = await as('admin', 'PUT', `/v2.0/routers/${alices.id}`, {
+        router: { external_gateway_info: { network_id: w.ext.id, enable_snat: false } },
+      });
       expect(updated.status, updated.text).toBe(200);
       expect(updated.body.router.external_gateway_info.enable_snat).toBe(false);
     });
 
     test('floating IP with a fixed floating_ip_address', async () => {
-      const fip = await as('admin', 'POST', '/v2.0/floatingips', { floatingip: { floating_network_id: w.ext.id, floating_ip_address: '203.0.113.231' } });
+      const fip = await as('admin', 'POST', '/v2.0/floatingips', {
+        floatingip: { floating_network_id: w.ext.id, floating_ip_address: '203.0.113.231' },
+      });
       expect(fip.status, fip.text).toBe(201);
       expect(fip.body.floatingip.floating_ip_address).toBe('203.0.113.231');
     });
@@ -730,7 +962,9 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
     });
 
     test('shared=false and router:external=false on create are the defaults, not admin-only settings (201)', async () => {
-      const response = await as('alice', 'POST', '/v2.0/networks', { network: { name: unique('n'), shared: false, 'router:external': false } });
+      const response = await as('alice', 'POST', '/v2.0/networks', {
+        network: { name: unique('n'), shared: false, 'router:external': false },
+      });
       expect(response.status, response.text).toBe(201);
       expect(response.body.network).toMatchObject({ shared: false, 'router:external': false, project_id: ks.projects.a.id });
     });
@@ -747,21 +981,32 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
       const plain = await as('bob', 'POST', '/v2.0/ports', { port: { network_id: w.shared.id } });
       expect(plain.status, plain.text).toBe(201);
       expect(plain.body.port.project_id).toBe(ks.projects.b.id);
-      const bySubnet = await as('bob', 'POST', '/v2.0/ports', { port: { network_id: w.shared.id, fixed_ips: [{ subnet_id: w.sharedSubnet.id }] } });
+      const bySubnet = await as('bob', 'POST', '/v2.0/ports', {
+        port: { network_id: w.shared.id, fixed_ips: [{ subnet_id: w.sharedSubnet.id }] },
+      });
       expect(bySubnet.status, bySubnet.text).toBe(201);
       expect(bySubnet.body.port.fixed_ips[0].subnet_id).toBe(w.sharedSubnet.id);
     });
 
     test('the network owner may set fixed addresses and MACs on its own shared network', async () => {
       const response = await as('alice', 'POST', '/v2.0/ports', {
-        port: { network_id: w.shared.id, mac_address: 'fa:16:3e:00:11:33', fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.178' }] },
+        port: {
+          network_id: w.shared.id,
+          mac_address: 'fa:16:3e:00:11:33',
+          fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.178' }],
+        },
       });
       expect(response.status, response.text).toBe(201);
-      expect(response.body.port).toMatchObject({ mac_address: 'fa:16:3e:00:11:33', fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.178' }] });
+      expect(response.body.port).toMatchObject({
+        mac_address: 'fa:16:3e:00:11:33',
+        fixed_ips: [{ subnet_id: w.sharedSubnet.id, ip_address: '10.9.0.178' }],
+      });
     });
 
-    test('a router with a gateway on the admin\'s external network, and a floating IP from it', async () => {
-      const router = await as('bob', 'POST', '/v2.0/routers', { router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id } } });
+    test("a router with a gateway on the admin's external network, and a floating IP from it", async () => {
+      const router = await as('bob', 'POST', '/v2.0/routers', {
+        router: { name: unique('r'), external_gateway_info: { network_id: w.ext.id } },
+      });
       expect(router.status, router.text).toBe(201);
       expect(router.body.router.external_gateway_info).toMatchObject({ network_id: w.ext.id, enable_snat: true });
       expect(router.body.router.external_gateway_info.external_fixed_ips).toHaveLength(1);
@@ -835,7 +1080,7 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
   });
 
   describe('the admin acts on other projects', () => {
-    test('creates for another project (201); the resource is that project\'s and its member sees it', async () => {
+    test("creates for another project (201); the resource is that project's and its member sees it", async () => {
       const b = ks.projects.b.id;
       const network = await as('admin', 'POST', '/v2.0/networks', { network: { name: unique('forb'), project_id: b } });
       expect(network.status, network.text).toBe(201);
@@ -870,22 +1115,39 @@ describe.skipIf(!fixture)('Keystone auth and Neutron policy', () => {
         direction: 'ingress',
         remote_ip_prefix: '10.0.0.0/8',
       });
-      expectNeutronError(await as('alice', 'POST', '/v2.0/metering/metering-labels', { metering_label: { name: 'mine' } }), 403, 'PolicyNotAuthorized');
       expectNeutronError(
-        await as('alice', 'POST', '/v2.0/metering/metering-label-rules', { metering_label_rule: { metering_label_id: label.id, direction: 'egress', remote_ip_prefix: '10.0.0.0/8' } }),
+        await as('alice', 'POST', '/v2.0/metering/metering-labels', { metering_label: { name: 'mine' } }),
+        403,
+        'PolicyNotAuthorized',
+      );
+      expectNeutronError(
+        await as('alice', 'POST', '/v2.0/metering/metering-label-rules', {
+          metering_label_rule: { metering_label_id: label.id, direction: 'egress', remote_ip_prefix: '10.0.0.0/8' },
+        }),
         403,
         'PolicyNotAuthorized',
       );
       expectNeutronError(await as('alice', 'GET', `/v2.0/metering/metering-labels/${label.id}`), 404, 'MeteringLabelNotFound', label.id);
       expectNeutronError(await as('bob', 'DELETE', `/v2.0/metering/metering-labels/${label.id}`), 404, 'MeteringLabelNotFound', label.id);
-      expectNeutronError(await as('alice', 'GET', `/v2.0/metering/metering-label-rules/${rule.id}`), 404, 'MeteringLabelRuleNotFound', rule.id);
+      expectNeutronError(
+        await as('alice', 'GET', `/v2.0/metering/metering-label-rules/${rule.id}`),
+        404,
+        'MeteringLabelRuleNotFound',
+        rule.id,
+      );
       expect((await as('alice', 'GET', '/v2.0/metering/metering-labels')).body).toEqual({ metering_labels: [] });
 
       // alice's own network is in the ledger under her project, which the admin sees and she does not.
       const ledger = await as('admin', 'GET', `/v2.0/metering/usage-intervals?resource_id=${w.netA.id}`);
-      expect(ledger.body.usage_intervals).toEqual([expect.objectContaining({ project_id: ks.projects.a.id, resource_type: 'network', kind: 'exists', ended_at: null })]);
+      expect(ledger.body.usage_intervals).toEqual([
+        expect.objectContaining({ project_id: ks.projects.a.id, resource_type: 'network', kind: 'exists', ended_at: null }),
+      ]);
       expect((await as('alice', 'GET', `/v2.0/metering/usage-intervals?resource_id=${w.netA.id}`)).body).toEqual({ usage_intervals: [] });
-      expectNeutronError(await as('alice', 'GET', `/v2.0/metering/usage-intervals/${ledger.body.usage_intervals[0].id}`), 404, 'UsageIntervalNotFound');
+      expectNeutronError(
+        await as('alice', 'GET', `/v2.0/metering/usage-intervals/${ledger.body.usage_intervals[0].id}`),
+        404,
+        'UsageIntervalNotFound',
+      );
       expect((await as('admin', 'DELETE', `/v2.0/metering/metering-labels/${label.id}`)).status).toBe(204);
     });
   });

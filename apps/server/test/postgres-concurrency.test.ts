@@ -11,7 +11,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { openDatabase } from '@nucleon/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, refusal, requestJson, runServer, startServer, stopAll, tempDir, writeConf, type JsonAnswer, type ServerProcess } from './helpers/processes.js';
+import {
+  freePort,
+  refusal,
+  requestJson,
+  runServer,
+  startServer,
+  stopAll,
+  tempDir,
+  writeConf,
+  type JsonAnswer,
+  type ServerProcess,
+} from './helpers/processes.js';
 
 const adminUrl = process.env.NUCLEON_TEST_DATABASE_URL || undefined;
 const required = Boolean(process.env.NUCLEON_REQUIRE_POSTGRES);
@@ -152,7 +163,9 @@ describe.runIf(adminUrl)('PostgreSQL shared by a worker cluster and a second ser
     expect(quota.status).toBe(200);
     const networkId = await networkWithSubnet('10.40.0.0/24');
     const answers = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => call(i, 'POST', '/v2.0/ports', { port: { network_id: networkId, project_id: project } }, project)),
+      Array.from({ length: 60 }, (_, i) =>
+        call(i, 'POST', '/v2.0/ports', { port: { network_id: networkId, project_id: project } }, project),
+      ),
     );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(20);
     expect(new Set(answers.filter((a) => a.status !== 201).map((a) => `${a.status} ${a.body?.NeutronError?.type}`))).toEqual(

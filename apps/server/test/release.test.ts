@@ -38,9 +38,10 @@ const REPO = resolve(SERVER_DIR, '../..');
 const PNPM = 'pnpm@12.4.2';
 const execFileAsync = promisify(execFile);
 /** npm's own registry, which Verdaccio proxies for everything that is not ours. */
-const UPSTREAM = process.env.npm_config_registry?.startsWith('http') && !process.env.npm_config_registry.includes('127.0.0.1')
-  ? process.env.npm_config_registry
-  : 'https://registry.npmjs.org/';
+const UPSTREAM =
+  process.env.npm_config_registry?.startsWith('http') && !process.env.npm_config_registry.includes('127.0.0.1')
+    ? process.env.npm_config_registry
+    : 'https://registry.npmjs.org/';
 
 interface Registry {
   readonly url: string;
@@ -88,8 +89,15 @@ log: { type: stdout, format: json, level: warn }
   // Verdaccio reaches the upstream registry with Node's TLS: give it the CA file npm is configured
   // with (machines behind a TLS-inspecting proxy have one), unless the environment already does.
   const cafile = (await execFileAsync('npm', ['config', 'get', 'cafile'])).stdout.trim();
-  const verdaccioEnv = { ...process.env, ...(!process.env.NODE_EXTRA_CA_CERTS && cafile && cafile !== 'null' ? { NODE_EXTRA_CA_CERTS: cafile } : {}) };
-  const child = spawn(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: dir, env: verdaccioEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const verdaccioEnv = {
+    ...process.env,
+    ...(!process.env.NODE_EXTRA_CA_CERTS && cafile && cafile !== 'null' ? { NODE_EXTRA_CA_CERTS: cafile } : {}),
+  };
+  const child = spawn(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], {
+    cwd: dir,
+    env: verdaccioEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   cleanUpAfter(child, join(dir, 'storage'));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -137,7 +145,12 @@ log: { type: stdout, format: json, level: warn }
 /** Runs a command to completion; fails with its output when it exits non-zero. */
 async function run(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }) {
   try {
-    return await execFileAsync(command, [...args], { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 });
+    return await execFileAsync(command, [...args], {
+      cwd: options.cwd,
+      env: options.env,
+      timeout: options.timeoutMs ?? 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${command} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: error });
@@ -178,7 +191,9 @@ describe('versions', () => {
       ['@nucleon/metering', metering],
     ];
     for (const [name, plugin] of plugins) {
-      const manifest = JSON.parse(await readFile(join(REPO, workspaceDir(name), 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+      const manifest = JSON.parse(await readFile(join(REPO, workspaceDir(name), 'package.json'), 'utf8')) as {
+        peerDependencies: Record<string, string>;
+      };
       expect(plugin.coreVersion, name).toBe(manifest.peerDependencies['@nucleon/core']);
       expect(semver.satisfies(CORE_VERSION, plugin.coreVersion), name).toBe(true);
     }
@@ -186,7 +201,13 @@ describe('versions', () => {
 });
 
 const CHANGESET = join(REPO, 'node_modules', '@changesets', 'cli', 'bin.js');
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+};
 
 /**
  * A clone of the repository just after a release: whatever changesets are pending here are
@@ -200,7 +221,10 @@ async function releasedClone(prefix: string) {
   await git('add', '-A');
   await git('commit', '-q', '--allow-empty', '-m', 'Version packages');
   const version = async (name: string) =>
-    JSON.parse(await readFile(join(clone.dir, workspaceDir(name), 'package.json'), 'utf8')) as { version: string; peerDependencies?: Record<string, string> };
+    JSON.parse(await readFile(join(clone.dir, workspaceDir(name), 'package.json'), 'utf8')) as {
+      version: string;
+      peerDependencies?: Record<string, string>;
+    };
   return { ...clone, git, version };
 }
 
@@ -230,7 +254,7 @@ describe('the changeset check (CI)', () => {
 });
 
 describe('versioning (changesets in a clone)', () => {
-  test('a core release inside the plugins\' peer range bumps no plugin; one leaving it bumps them', async () => {
+  test("a core release inside the plugins' peer range bumps no plugin; one leaving it bumps them", async () => {
     const clone = await releasedClone('versioning');
     try {
       const before = { core: await clone.version('@nucleon/core'), ml2: await clone.version('@nucleon/ml2') };
@@ -253,131 +277,166 @@ describe('versioning (changesets in a clone)', () => {
   });
 });
 
-describe.skipIf(testDatabaseUrl !== undefined)('published packages, installed by name from a registry (Verdaccio)', { timeout: 900_000 }, () => {
-  let work: Awaited<ReturnType<typeof tempDir>>;
-  let registry: Registry;
-  let bind: BindServer | undefined;
-  let site: string;
-  let port: number;
-  let base: string;
+describe.skipIf(testDatabaseUrl !== undefined)(
+  'published packages, installed by name from a registry (Verdaccio)',
+  { timeout: 900_000 },
+  () => {
+    let work: Awaited<ReturnType<typeof tempDir>>;
+    let registry: Registry;
+    let bind: BindServer | undefined;
+    let site: string;
+    let port: number;
+    let base: string;
 
-  beforeAll(async () => {
-    work = await tempDir('release');
-    registry = await startRegistry(work.dir);
-    bind = bindAvailable ? await startBind() : undefined;
-    site = join(work.dir, 'site');
-    await mkdir(site);
-    await writeFile(join(site, 'package.json'), JSON.stringify({ name: 'nucleon-site', private: true }, null, 2));
-    port = await freeLoopbackPort();
-    base = `http://127.0.0.1:${port}`;
-  }, 120_000);
-  afterAll(async () => {
-    await registry?.stop();
-    await bind?.close();
-    await work?.remove();
-  });
-
-  const call = (method: string, path: string, body?: unknown) => requestJson(`${base}${path}`, method, body);
-  const npm = (args: readonly string[]) => run('npm', args, { cwd: site, env: registry.env });
-  const conf = (DEFAULT: Record<string, string | number>, extra: Record<string, Record<string, string | number>> = {}) =>
-    writeConf(site, 'neutron.conf', {
-      DEFAULT: { bind_host: '127.0.0.1', bind_port: port, core_plugin: 'ml2', ...DEFAULT },
-      database: { connection: 'pglite://./data' },
-      ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
-      ml2_type_flat: { flat_networks: 'public' },
-      ml2_type_vxlan: { vni_ranges: '1001:2000' },
-      ...extra,
+    beforeAll(async () => {
+      work = await tempDir('release');
+      registry = await startRegistry(work.dir);
+      bind = bindAvailable ? await startBind() : undefined;
+      site = join(work.dir, 'site');
+      await mkdir(site);
+      await writeFile(join(site, 'package.json'), JSON.stringify({ name: 'nucleon-site', private: true }, null, 2));
+      port = await freeLoopbackPort();
+      base = `http://127.0.0.1:${port}`;
+    }, 120_000);
+    afterAll(async () => {
+      await registry?.stop();
+      await bind?.close();
+      await work?.remove();
     });
-  /** The installed binary, as an operator starts it. */
-  const startInstalled = () => {
-    const child = spawn(join(site, 'node_modules', '.bin', 'nucleon-server'), ['--config-file', join(site, 'neutron.conf')], {
-      cwd: site,
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+
+    const call = (method: string, path: string, body?: unknown) => requestJson(`${base}${path}`, method, body);
+    const npm = (args: readonly string[]) => run('npm', args, { cwd: site, env: registry.env });
+    const conf = (DEFAULT: Record<string, string | number>, extra: Record<string, Record<string, string | number>> = {}) =>
+      writeConf(site, 'neutron.conf', {
+        DEFAULT: { bind_host: '127.0.0.1', bind_port: port, core_plugin: 'ml2', ...DEFAULT },
+        database: { connection: 'pglite://./data' },
+        ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
+        ml2_type_flat: { flat_networks: 'public' },
+        ml2_type_vxlan: { vni_ranges: '1001:2000' },
+        ...extra,
+      });
+    /** The installed binary, as an operator starts it. */
+    const startInstalled = () => {
+      const child = spawn(join(site, 'node_modules', '.bin', 'nucleon-server'), ['--config-file', join(site, 'neutron.conf')], {
+        cwd: site,
+        env: { ...process.env, NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return new ServerProcess(child);
+    };
+
+    test('pnpm release publishes every package, with no workspace: ranges left', async () => {
+      // `pnpm` for changesets, which publishes each package with it.
+      const shims = join(work.dir, 'bin');
+      await mkdir(shims);
+      await writeFile(join(shims, 'pnpm'), `#!/bin/sh\nexec npx -y ${PNPM} "$@"\n`, { mode: 0o755 });
+      const env = { ...registry.env, PATH: `${shims}:${process.env.PATH}` };
+      await run('npx', ['-y', PNPM, 'release', '--no-git-tag'], { cwd: REPO, env });
+
+      const ours = [
+        '@nucleon/core',
+        '@nucleon/ml2',
+        '@nucleon/l3-router',
+        '@nucleon/l3-greee',
+        '@nucleon/l3-dns',
+        '@nucleon/metering',
+        '@nucleon/server',
+      ];
+      for (const name of ours) {
+        const manifest = JSON.parse(await readFile(join(REPO, workspaceDir(name), 'package.json'), 'utf8')) as { version: string };
+        const published = (await (await fetch(`${registry.url}${name.replace('/', '%2f')}`)).json()) as {
+          versions: Record<string, { dependencies?: object; peerDependencies?: object }>;
+        };
+        const version = published.versions[manifest.version];
+        expect(version, name).toBeDefined();
+        expect(JSON.stringify(version), name).not.toContain('workspace:');
+      }
     });
-    return new ServerProcess(child);
-  };
 
-  test('pnpm release publishes every package, with no workspace: ranges left', async () => {
-    // `pnpm` for changesets, which publishes each package with it.
-    const shims = join(work.dir, 'bin');
-    await mkdir(shims);
-    await writeFile(join(shims, 'pnpm'), `#!/bin/sh\nexec npx -y ${PNPM} "$@"\n`, { mode: 0o755 });
-    const env = { ...registry.env, PATH: `${shims}:${process.env.PATH}` };
-    await run('npx', ['-y', PNPM, 'release', '--no-git-tag'], { cwd: REPO, env });
+    test('npm install @nucleon/server @nucleon/ml2 @nucleon/l3-greee: floating IPs allocated and released, and logged', async () => {
+      await npm(['install', '@nucleon/server', '@nucleon/ml2', '@nucleon/l3-greee']);
+      const installed = await readdir(join(site, 'node_modules', '@nucleon'));
+      expect(installed.sort()).toEqual(['core', 'l3-greee', 'l3-router', 'ml2', 'server']);
+      for (const name of installed) {
+        const files = await readdir(join(site, 'node_modules', '@nucleon', name));
+        expect(files, name).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist']));
+        expect(
+          files.filter((f) => ['src', 'test'].includes(f)),
+          name,
+        ).toEqual([]);
+      }
+      await conf({ service_plugins: 'l3-greee' });
+      const server = await startInstalled().ready();
+      try {
+        const external = await call('POST', '/v2.0/networks', {
+          network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
+        });
+        expect(external.status).toBe(201);
+        const subnet = await call('POST', '/v2.0/subnets', {
+          subnet: { network_id: external.body.network.id, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false },
+        });
+        expect(subnet.status).toBe(201);
+        const released = (await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external.body.network.id } })).body
+          .floatingip;
+        const kept = (await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external.body.network.id } })).body
+          .floatingip;
+        expect((await call('DELETE', `/v2.0/floatingips/${released.id}`)).status).toBe(204);
+        await server.waitForLog((l) => l.msg === 'floating IP allocated' && l.floatingip_id === kept.id);
+        const release = await server.waitForLog((l) => l.msg === 'floating IP released');
+        expect(release).toMatchObject({ floatingip_id: released.id, floating_ip_address: released.floating_ip_address });
+      } finally {
+        expect(await server.stop()).toEqual({ code: 0, signal: null });
+      }
+    });
 
-    const ours = ['@nucleon/core', '@nucleon/ml2', '@nucleon/l3-router', '@nucleon/l3-greee', '@nucleon/l3-dns', '@nucleon/metering', '@nucleon/server'];
-    for (const name of ours) {
-      const manifest = JSON.parse(await readFile(join(REPO, workspaceDir(name), 'package.json'), 'utf8')) as { version: string };
-      const published = (await (await fetch(`${registry.url}${name.replace('/', '%2f')}`)).json()) as { versions: Record<string, { dependencies?: object; peerDependencies?: object }> };
-      const version = published.versions[manifest.version];
-      expect(version, name).toBeDefined();
-      expect(JSON.stringify(version), name).not.toContain('workspace:');
-    }
-  });
+    test('npm install @nucleon/l3-dns and name it instead: the same data, names in DNS, no l3-greee', async () => {
+      await npm(['install', '@nucleon/l3-dns']);
+      const dns = bind
+        ? {
+            rfc2136: {
+              server: bind.host,
+              port: bind.port,
+              tsig_key_name: bind.keyName,
+              tsig_algorithm: bind.algorithm,
+              tsig_secret: bind.secret,
+            },
+          }
+        : // Without BIND the plugin still starts (records wait in the outbox); CI has BIND.
+          { rfc2136: { server: '127.0.0.1', port: 9, tsig_key_name: 'nucleon', tsig_algorithm: 'hmac-sha256', tsig_secret: 'c2VjcmV0' } };
+      await conf(
+        { service_plugins: 'l3-dns', external_dns_driver: 'rfc2136' },
+        { ...dns, outbox: { poll_interval_ms: 200, retry_min_delay_ms: 100 } },
+      );
+      const server = await startInstalled().ready();
+      try {
+        const before = (await call('GET', '/v2.0/floatingips')).body.floatingips;
+        expect(before).toHaveLength(1);
+        const aliases = ((await call('GET', '/v2.0/extensions')).body.extensions as Array<{ alias: string }>).map((e) => e.alias);
+        expect(aliases).toEqual(expect.arrayContaining(['router', 'dns-integration', 'nucleon-dns-status']));
+        const named = await call('POST', '/v2.0/floatingips', {
+          floatingip: { floating_network_id: before[0].floating_network_id, dns_name: 'www', dns_domain: 'example.org.' },
+        });
+        expect(named.status).toBe(201);
+        if (bind)
+          await eventually(
+            async () => expect(await bind!.query('www.example.org.', 'A')).toEqual([named.body.floatingip.floating_ip_address]),
+            20_000,
+          );
+        expect((await call('DELETE', `/v2.0/floatingips/${before[0].id}`)).status).toBe(204);
+        // l3-greee is no longer loaded: nothing logs allocations or releases.
+        expect(server.logs.filter((l) => l.msg === 'floating IP allocated' || l.msg === 'floating IP released')).toEqual([]);
+      } finally {
+        expect(await server.stop()).toEqual({ code: 0, signal: null });
+      }
+    });
 
-  test('npm install @nucleon/server @nucleon/ml2 @nucleon/l3-greee: floating IPs allocated and released, and logged', async () => {
-    await npm(['install', '@nucleon/server', '@nucleon/ml2', '@nucleon/l3-greee']);
-    const installed = await readdir(join(site, 'node_modules', '@nucleon'));
-    expect(installed.sort()).toEqual(['core', 'l3-greee', 'l3-router', 'ml2', 'server']);
-    for (const name of installed) {
-      const files = await readdir(join(site, 'node_modules', '@nucleon', name));
-      expect(files, name).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist']));
-      expect(files.filter((f) => ['src', 'test'].includes(f)), name).toEqual([]);
-    }
-    await conf({ service_plugins: 'l3-greee' });
-    const server = await startInstalled().ready();
-    try {
-      const external = await call('POST', '/v2.0/networks', {
-        network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
-      });
-      expect(external.status).toBe(201);
-      const subnet = await call('POST', '/v2.0/subnets', { subnet: { network_id: external.body.network.id, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } });
-      expect(subnet.status).toBe(201);
-      const released = (await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external.body.network.id } })).body.floatingip;
-      const kept = (await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external.body.network.id } })).body.floatingip;
-      expect((await call('DELETE', `/v2.0/floatingips/${released.id}`)).status).toBe(204);
-      await server.waitForLog((l) => l.msg === 'floating IP allocated' && l.floatingip_id === kept.id);
-      const release = await server.waitForLog((l) => l.msg === 'floating IP released');
-      expect(release).toMatchObject({ floatingip_id: released.id, floating_ip_address: released.floating_ip_address });
-    } finally {
-      expect(await server.stop()).toEqual({ code: 0, signal: null });
-    }
-  });
-
-  test('npm install @nucleon/l3-dns and name it instead: the same data, names in DNS, no l3-greee', async () => {
-    await npm(['install', '@nucleon/l3-dns']);
-    const dns = bind
-      ? { rfc2136: { server: bind.host, port: bind.port, tsig_key_name: bind.keyName, tsig_algorithm: bind.algorithm, tsig_secret: bind.secret } }
-      : // Without BIND the plugin still starts (records wait in the outbox); CI has BIND.
-        { rfc2136: { server: '127.0.0.1', port: 9, tsig_key_name: 'nucleon', tsig_algorithm: 'hmac-sha256', tsig_secret: 'c2VjcmV0' } };
-    await conf({ service_plugins: 'l3-dns', external_dns_driver: 'rfc2136' }, { ...dns, outbox: { poll_interval_ms: 200, retry_min_delay_ms: 100 } });
-    const server = await startInstalled().ready();
-    try {
-      const before = (await call('GET', '/v2.0/floatingips')).body.floatingips;
-      expect(before).toHaveLength(1);
-      const aliases = ((await call('GET', '/v2.0/extensions')).body.extensions as Array<{ alias: string }>).map((e) => e.alias);
-      expect(aliases).toEqual(expect.arrayContaining(['router', 'dns-integration', 'nucleon-dns-status']));
-      const named = await call('POST', '/v2.0/floatingips', {
-        floatingip: { floating_network_id: before[0].floating_network_id, dns_name: 'www', dns_domain: 'example.org.' },
-      });
-      expect(named.status).toBe(201);
-      if (bind) await eventually(async () => expect(await bind!.query('www.example.org.', 'A')).toEqual([named.body.floatingip.floating_ip_address]), 20_000);
-      expect((await call('DELETE', `/v2.0/floatingips/${before[0].id}`)).status).toBe(204);
-      // l3-greee is no longer loaded: nothing logs allocations or releases.
-      expect(server.logs.filter((l) => l.msg === 'floating IP allocated' || l.msg === 'floating IP released')).toEqual([]);
-    } finally {
-      expect(await server.stop()).toEqual({ code: 0, signal: null });
-    }
-  });
-
-  test('a third-party plugin from the registry loads by its short name', async () => {
-    await publishPlugin(
-      join(work.dir, 'third-party'),
-      registry,
-      'nucleon-plugin-audit',
-      '^0.1.0',
-      `import { definePlugin } from '@nucleon/core';
+    test('a third-party plugin from the registry loads by its short name', async () => {
+      await publishPlugin(
+        join(work.dir, 'third-party'),
+        registry,
+        'nucleon-plugin-audit',
+        '^0.1.0',
+        `import { definePlugin } from '@nucleon/core';
 
 export default definePlugin({
   name: 'audit',
@@ -392,26 +451,32 @@ export default definePlugin({
   },
 });
 `,
-    );
-    await npm(['install', 'nucleon-plugin-audit']);
-    await conf({ service_plugins: 'l3-dns,audit', external_dns_driver: 'rfc2136' }, { rfc2136: { server: '127.0.0.1', port: 9, tsig_key_name: 'nucleon', tsig_secret: 'c2VjcmV0' } });
-    const server = await startInstalled().ready();
-    try {
-      const network = (await call('POST', '/v2.0/networks', { network: { name: 'audited' } })).body.network;
-      await server.waitForLog((l) => l.msg === 'audit: network created' && l.network_id === network.id);
-      expect(server.logs.find((l) => l.msg === 'plugin loaded' && l.package === 'nucleon-plugin-audit')).toMatchObject({ version: '1.0.0', type: 'AUDIT' });
-    } finally {
-      expect(await server.stop()).toEqual({ code: 0, signal: null });
-    }
-  });
+      );
+      await npm(['install', 'nucleon-plugin-audit']);
+      await conf(
+        { service_plugins: 'l3-dns,audit', external_dns_driver: 'rfc2136' },
+        { rfc2136: { server: '127.0.0.1', port: 9, tsig_key_name: 'nucleon', tsig_secret: 'c2VjcmV0' } },
+      );
+      const server = await startInstalled().ready();
+      try {
+        const network = (await call('POST', '/v2.0/networks', { network: { name: 'audited' } })).body.network;
+        await server.waitForLog((l) => l.msg === 'audit: network created' && l.network_id === network.id);
+        expect(server.logs.find((l) => l.msg === 'plugin loaded' && l.package === 'nucleon-plugin-audit')).toMatchObject({
+          version: '1.0.0',
+          type: 'AUDIT',
+        });
+      } finally {
+        expect(await server.stop()).toEqual({ code: 0, signal: null });
+      }
+    });
 
-  test('a plugin built for another core major: npm warns, the server refuses it', async () => {
-    await publishPlugin(
-      join(work.dir, 'third-party'),
-      registry,
-      'nucleon-plugin-futurecore',
-      '^1.0.0',
-      `import { definePlugin } from '@nucleon/core';
+    test('a plugin built for another core major: npm warns, the server refuses it', async () => {
+      await publishPlugin(
+        join(work.dir, 'third-party'),
+        registry,
+        'nucleon-plugin-futurecore',
+        '^1.0.0',
+        `import { definePlugin } from '@nucleon/core';
 
 export default definePlugin({
   name: 'futurecore',
@@ -421,19 +486,24 @@ export default definePlugin({
   create: () => ({}),
 });
 `,
-    );
-    // npm installs it, warning that the installed core is outside its peer range.
-    const { stderr } = await npm(['install', 'nucleon-plugin-futurecore']);
-    expect(stderr).toContain('peer @nucleon/core@"^1.0.0" from nucleon-plugin-futurecore@1.0.0');
-    const core = JSON.parse(await readFile(join(site, 'node_modules', '@nucleon', 'core', 'package.json'), 'utf8')) as { version: string };
-    await conf({ service_plugins: 'router,futurecore' });
-    const server = startInstalled();
-    const exit = await server.exited;
-    expect(exit.code).toBe(1);
-    expect(server.stderr).toContain(`plugin nucleon-plugin-futurecore@1.0.0 requires @nucleon/core ^1.0.0, but @nucleon/core ${core.version} is installed`);
-    expect(server.stderr).not.toMatch(/\n\s+at /);
-  });
-});
+      );
+      // npm installs it, warning that the installed core is outside its peer range.
+      const { stderr } = await npm(['install', 'nucleon-plugin-futurecore']);
+      expect(stderr).toContain('peer @nucleon/core@"^1.0.0" from nucleon-plugin-futurecore@1.0.0');
+      const core = JSON.parse(await readFile(join(site, 'node_modules', '@nucleon', 'core', 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      await conf({ service_plugins: 'router,futurecore' });
+      const server = startInstalled();
+      const exit = await server.exited;
+      expect(exit.code).toBe(1);
+      expect(server.stderr).toContain(
+        `plugin nucleon-plugin-futurecore@1.0.0 requires @nucleon/core ^1.0.0, but @nucleon/core ${core.version} is installed`,
+      );
+      expect(server.stderr).not.toMatch(/\n\s+at /);
+    });
+  },
+);
 
 /** The workspace folder of one of our packages. */
 function workspaceDir(name: string): string {

@@ -8,16 +8,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ml2Package from '@nucleon/ml2/package.json' with { type: 'json' };
-import {
-  freePort,
-  refusal,
-  runServer,
-  startServer,
-  stopAll,
-  tempDir,
-  writeConf,
-  type ServerProcess,
-} from './helpers/processes.js';
+import { freePort, refusal, runServer, startServer, stopAll, tempDir, writeConf, type ServerProcess } from './helpers/processes.js';
 
 let dir: string;
 let removeDir: () => Promise<void>;
@@ -56,7 +47,14 @@ function slowPost(port: number, path: string, body: unknown) {
   const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
     // No keep-alive agent: the connection ends with the answer, as the stopping server expects.
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': payload.length },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
@@ -184,7 +182,11 @@ describe('a bad configuration', () => {
     {
       name: 'keystone without service credentials',
       args: async () => ['--config-file', await conf('keystone.conf', 1, 'unused', { DEFAULT: { auth_strategy: 'keystone' } })],
-      says: [/\[keystone_authtoken\] auth_url is required/, /\[keystone_authtoken\] username is required/, /\[keystone_authtoken\] password is required/],
+      says: [
+        /\[keystone_authtoken\] auth_url is required/,
+        /\[keystone_authtoken\] username is required/,
+        /\[keystone_authtoken\] password is required/,
+      ],
     },
     {
       name: 'a policy file that does not parse',
@@ -196,7 +198,10 @@ describe('a bad configuration', () => {
     },
     {
       name: 'a policy file that is not there',
-      args: async () => ['--config-file', await conf('nopolicy.conf', 1, 'unused', { oslo_policy: { policy_file: 'missing-policy.yaml' } })],
+      args: async () => [
+        '--config-file',
+        await conf('nopolicy.conf', 1, 'unused', { oslo_policy: { policy_file: 'missing-policy.yaml' } }),
+      ],
       says: [/\[oslo_policy\] policy_file missing-policy\.yaml not found/],
     },
     {
@@ -262,7 +267,7 @@ describe('a bad configuration', () => {
     expect(message.split('\n').filter((l) => l.startsWith('  - '))).toEqual([
       expect.stringContaining('bind_port'),
       expect.stringContaining('api_workers'),
-      expect.stringContaining("uses mysql, which Nucleon does not support"),
+      expect.stringContaining('uses mysql, which Nucleon does not support'),
     ]);
   });
 });

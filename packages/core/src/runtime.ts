@@ -266,9 +266,7 @@ export class Runtime {
         }
         for (const ext of this.extensions.enabled()) {
           for (const name of Object.keys(ext.attributes[definition.name] ?? {})) {
-            problems.push(
-              `extension '${ext.alias}' adds attribute ${name} to ${definition.collection}, but no loaded plugin stores it`,
-            );
+            problems.push(`extension '${ext.alias}' adds attribute ${name} to ${definition.collection}, but no loaded plugin stores it`);
           }
         }
         this.servedByTable.set(table, attributes);

@@ -47,8 +47,7 @@ export function migrationSources(core: LoadedPlugin, services: readonly LoadedPl
  */
 export async function createServer(parts: ServerParts): Promise<NucleonServer> {
   const options = parts.config.get(coreOptions);
-  const database =
-    parts.database ?? (await openDatabase(options.database.connection, { maxPoolSize: options.database.max_pool_size }));
+  const database = parts.database ?? (await openDatabase(options.database.connection, { maxPoolSize: options.database.max_pool_size }));
   try {
     if (parts.migrate ?? options.database.auto_migrate) {
       await migrate(database.db, migrationSources(parts.core, parts.services), parts.log);

@@ -20,7 +20,10 @@ async function freshToken(k: KeystoneFixture): Promise<string> {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ['password'], password: { user: { name: 'alice', password: k.users.alice.password, domain: { name: 'Default' } } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'alice', password: k.users.alice.password, domain: { name: 'Default' } } },
+        },
         scope: { project: { id: k.projects.a.id } },
       },
     }),
@@ -58,12 +61,22 @@ describe.skipIf(!fixture)('Keystone token validation', () => {
 
   it("acts as the token's user in the token's project, whatever identity headers say", async () => {
     const token = await k.token('alice');
-    const created = await cached.request('POST', '/v2.0/widgets', { widget: { name: 'w' } }, { 'x-auth-token': token, 'x-project-id': k.projects.b.id, 'x-roles': 'admin' });
+    const created = await cached.request(
+      'POST',
+      '/v2.0/widgets',
+      { widget: { name: 'w' } },
+      { 'x-auth-token': token, 'x-project-id': k.projects.b.id, 'x-roles': 'admin' },
+    );
     expect(created.status).toBe(201);
     expect(created.body.widget.project_id).toBe(k.projects.a.id);
     // Not an admin: another project's widgets stay out of sight.
     const admin = await k.token('admin');
-    const other = await cached.request('POST', '/v2.0/widgets', { widget: { name: 'b', project_id: k.projects.b.id } }, { 'x-auth-token': admin });
+    const other = await cached.request(
+      'POST',
+      '/v2.0/widgets',
+      { widget: { name: 'b', project_id: k.projects.b.id } },
+      { 'x-auth-token': admin },
+    );
     expect(other.status).toBe(201);
     expect((await cached.request('GET', `/v2.0/widgets/${other.body.widget.id}`, undefined, { 'x-auth-token': token })).status).toBe(404);
     const listed = await cached.request('GET', '/v2.0/widgets', undefined, { 'x-auth-token': token });
@@ -98,16 +111,31 @@ describe.skipIf(!fixture)('Keystone token validation', () => {
       const policyFile = join(dir, 'policy.yaml');
       await writeFile(
         policyFile,
-        ['# only admins create widgets; only admins see their colour', 'create_widget: "rule:admin_only"', 'get_widget:color: "rule:admin_only"', ''].join('\n'),
+        [
+          '# only admins create widgets; only admins see their colour',
+          'create_widget: "rule:admin_only"',
+          'get_widget:color: "rule:admin_only"',
+          '',
+        ].join('\n'),
       );
-      const server = await startTestServer({ core: widgetPlugin(), config: { ...k.authConfig(), oslo_policy: { policy_file: policyFile } } });
+      const server = await startTestServer({
+        core: widgetPlugin(),
+        config: { ...k.authConfig(), oslo_policy: { policy_file: policyFile } },
+      });
       try {
         const alice = { 'x-auth-token': await k.token('alice') };
         const admin = { 'x-auth-token': await k.token('admin') };
         const refused = await server.request('POST', '/v2.0/widgets', { widget: { name: 'mine' } }, alice);
         expect(refused.status).toBe(403);
-        expect(refused.body).toEqual({ NeutronError: { type: 'PolicyNotAuthorized', message: 'rule:create_widget is disallowed by policy', detail: '' } });
-        const made = await server.request('POST', '/v2.0/widgets', { widget: { name: 'for-a', color: 'red', project_id: k.projects.a.id } }, admin);
+        expect(refused.body).toEqual({
+          NeutronError: { type: 'PolicyNotAuthorized', message: 'rule:create_widget is disallowed by policy', detail: '' },
+        });
+        const made = await server.request(
+          'POST',
+          '/v2.0/widgets',
+          { widget: { name: 'for-a', color: 'red', project_id: k.projects.a.id } },
+          admin,
+        );
         expect(made.status).toBe(201);
         expect(made.body.widget.color).toBe('red');
         const seen = await server.request('GET', `/v2.0/widgets/${made.body.widget.id}`, undefined, alice);
@@ -144,13 +172,18 @@ describe.skipIf(!fixture)('Keystone token validation', () => {
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     });
 
-    const unavailable = { error: { code: 503, title: 'Service Unavailable', message: 'The server is currently unavailable. Please try again at a later time.' } };
+    const unavailable = {
+      error: { code: 503, title: 'Service Unavailable', message: 'The server is currently unavailable. Please try again at a later time.' },
+    };
 
     it('answers 503, not 500, when Keystone does not answer in http_connect_timeout', async () => {
       const sections = k.authConfig();
       const server = await startTestServer({
         core: widgetPlugin(),
-        config: { ...sections, keystone_authtoken: { ...sections.keystone_authtoken, auth_url: `http://127.0.0.1:${port}`, http_connect_timeout: 1 } },
+        config: {
+          ...sections,
+          keystone_authtoken: { ...sections.keystone_authtoken, auth_url: `http://127.0.0.1:${port}`, http_connect_timeout: 1 },
+        },
       });
       try {
         const response = await server.request('GET', '/v2.0/widgets', undefined, { 'x-auth-token': await k.token('alice') });

@@ -89,7 +89,12 @@ describe('the outbox', () => {
     await until(() => stalled.length === 1);
 
     const applied: Array<OutboxEntry<{ n: string }>> = [];
-    const other = new Outbox(() => server.runtime.db, pino({ level: 'silent' }), { pollMs: 50, retryMinMs: 20, retryMaxMs: 80, leaseMs: 300 });
+    const other = new Outbox(() => server.runtime.db, pino({ level: 'silent' }), {
+      pollMs: 50,
+      retryMinMs: 20,
+      retryMaxMs: 80,
+      leaseMs: 300,
+    });
     other.handle<{ n: string }>('t-lease', async (entry) => {
       applied.push(entry);
     });

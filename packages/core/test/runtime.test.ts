@@ -55,7 +55,15 @@ describe('generic resource machinery', () => {
   test('create fills defaults, accepts hidden attributes without showing them, and shows extension attributes', async () => {
     const response = await server.request('POST', '/v2.0/widgets', { widget: { name: 'w1', secret: 's', shiny: 'true' } });
     expect(response.status).toBe(201);
-    expect(response.body.widget).toMatchObject({ name: 'w1', size: 1, color: null, shiny: true, description: '', revision_number: 0, tags: [] });
+    expect(response.body.widget).toMatchObject({
+      name: 'w1',
+      size: 1,
+      color: null,
+      shiny: true,
+      description: '',
+      revision_number: 0,
+      tags: [],
+    });
     expect(response.body.widget).not.toHaveProperty('secret');
   });
 
@@ -77,7 +85,11 @@ describe('generic resource machinery', () => {
     const color = await server.request('POST', '/v2.0/widgets', { widget: { color: 'green' } });
     expect(color.body.NeutronError.message).toBe("Invalid input for color. Reason: 'green' is not in ['red', 'blue'].");
     const notInt = await server.request('POST', '/v2.0/widgets', { widget: { size: '1.5' } });
-    expect(notInt.body.NeutronError).toEqual({ type: 'InvalidInput', message: "Invalid input for operation: '1.5' is not an integer.", detail: '' });
+    expect(notInt.body.NeutronError).toEqual({
+      type: 'InvalidInput',
+      message: "Invalid input for operation: '1.5' is not an integer.",
+      detail: '',
+    });
   });
 
   test('quotas registered by the plugin are enforced', async () => {
@@ -192,12 +204,20 @@ describe('start-up checks', () => {
   test('two plugins of one service type and an incompatible core range are refused', async () => {
     const l3 = (name: string) =>
       definePlugin({ name, type: 'L3_ROUTER_NAT', description: name, coreVersion: '^0.1.0', create: () => ({}) });
-    const future = definePlugin({ name: 'future', type: 'METERING', description: 'needs core 9', coreVersion: '^9.0.0', create: () => ({}) });
+    const future = definePlugin({
+      name: 'future',
+      type: 'METERING',
+      description: 'needs core 9',
+      coreVersion: '^9.0.0',
+      create: () => ({}),
+    });
     const error = await startTestServer({ core: widgetPlugin(), services: [l3('l3-a'), l3('l3-b'), future] }).catch((e: unknown) => e);
     expect((error as StartupError).problems).toEqual(
       expect.arrayContaining([
         'service plugins @nucleon/l3-a and @nucleon/l3-b both provide service type L3_ROUTER_NAT; only one plugin per service type may be loaded',
-        expect.stringMatching(/^plugin @nucleon\/future@0\.0\.0-test requires @nucleon\/core \^9\.0\.0, but @nucleon\/core \d+\.\d+\.\d+ is installed$/),
+        expect.stringMatching(
+          /^plugin @nucleon\/future@0\.0\.0-test requires @nucleon\/core \^9\.0\.0, but @nucleon\/core \d+\.\d+\.\d+ is installed$/,
+        ),
       ]),
     );
   });

@@ -40,7 +40,10 @@ function prefixProblems(section: string, v4: number, v6: number): string[] {
 function dnsDriver(config: DnsConfig): { driver: DnsDriver; zones: ReverseZones; ttl: number } {
   if (config.DEFAULT.external_dns_driver === 'designate') {
     const d = config.designate;
-    const problems = [...required('designate', d, ['url', 'auth_url', 'username', 'password']), ...prefixProblems('designate', d.ipv4_ptr_zone_prefix_size, d.ipv6_ptr_zone_prefix_size)];
+    const problems = [
+      ...required('designate', d, ['url', 'auth_url', 'username', 'password']),
+      ...prefixProblems('designate', d.ipv4_ptr_zone_prefix_size, d.ipv6_ptr_zone_prefix_size),
+    ];
     if (problems.length > 0) throw new StartupError(problems);
     try {
       const driver = new DesignateDriver({
@@ -55,14 +58,21 @@ function dnsDriver(config: DnsConfig): { driver: DnsDriver; zones: ReverseZones;
         ...(d.ptr_zone_email ? { ptrZoneEmail: d.ptr_zone_email } : {}),
         timeoutMs: d.timeout_ms,
       });
-      const zones = { ipv4PrefixSize: d.ipv4_ptr_zone_prefix_size, ipv6PrefixSize: d.ipv6_ptr_zone_prefix_size, enabled: d.allow_reverse_dns_lookup };
+      const zones = {
+        ipv4PrefixSize: d.ipv4_ptr_zone_prefix_size,
+        ipv6PrefixSize: d.ipv6_ptr_zone_prefix_size,
+        enabled: d.allow_reverse_dns_lookup,
+      };
       return { driver, zones, ttl: d.ttl };
     } catch (error) {
       throw new StartupError([`[designate] ${(error as Error).message}`]);
     }
   }
   const r = config.rfc2136;
-  const problems = [...required('rfc2136', r, ['server', 'tsig_key_name', 'tsig_secret']), ...prefixProblems('rfc2136', r.ipv4_ptr_zone_prefix_size, r.ipv6_ptr_zone_prefix_size)];
+  const problems = [
+    ...required('rfc2136', r, ['server', 'tsig_key_name', 'tsig_secret']),
+    ...prefixProblems('rfc2136', r.ipv4_ptr_zone_prefix_size, r.ipv6_ptr_zone_prefix_size),
+  ];
   if (problems.length > 0) throw new StartupError(problems);
   try {
     const driver = new Rfc2136Driver({
@@ -83,7 +93,8 @@ function dnsDriver(config: DnsConfig): { driver: DnsDriver; zones: ReverseZones;
 export default definePlugin({
   ...l3Router,
   name: 'l3-dns',
-  description: 'L3 router plugin that publishes floating IPs in DNS (RFC 2136 dynamic update or OpenStack Designate), then does the stock L3 work.',
+  description:
+    'L3 router plugin that publishes floating IPs in DNS (RFC 2136 dynamic update or OpenStack Designate), then does the stock L3 work.',
   extensions: [...l3Router.extensions, dnsStatusExtension],
   supportedExtensionAliases: [...l3Router.supportedExtensionAliases, 'dns-integration', 'nucleon-dns-status'],
   resources: [...l3Router.resources, dnsPublicationsTable],

@@ -111,9 +111,15 @@ export class DnsPublisher {
         const ctx = Context.admin(this.runtime);
         await ctx.transaction(async () => {
           await this.enqueue(ctx, { op: 'add', floatingipId: row.id, set });
-          await ctx.db.update(dnsPublications).set({ status: 'PENDING', updated_at: sql`now()` }).where(eq(dnsPublications.id, row.id));
+          await ctx.db
+            .update(dnsPublications)
+            .set({ status: 'PENDING', updated_at: sql`now()` })
+            .where(eq(dnsPublications.id, row.id));
         });
-        this.runtime.log.warn({ floatingipId: row.id, name: set.name, type: set.type, expected: set.records, found: present }, 'DNS drifted from the database; re-publishing');
+        this.runtime.log.warn(
+          { floatingipId: row.id, name: set.name, type: set.type, expected: set.records, found: present },
+          'DNS drifted from the database; re-publishing',
+        );
       }
     }
     return { checked: rows.length, repaired };

@@ -36,7 +36,13 @@ export function recordSetsOf(
 ): RecordSet[] {
   const fqdn = `${fip.dns_name}.${fip.dns_domain}`;
   const version = fip.floating_ip_address.includes(':') ? 6 : 4;
-  const forward: RecordSet = { zone: fip.dns_domain, name: fqdn, type: version === 4 ? 'A' : 'AAAA', records: [fip.floating_ip_address], ttl };
+  const forward: RecordSet = {
+    zone: fip.dns_domain,
+    name: fqdn,
+    type: version === 4 ? 'A' : 'AAAA',
+    records: [fip.floating_ip_address],
+    ttl,
+  };
   if (zones.enabled === false) return [forward];
   const reverse = reverseName(fip.floating_ip_address, zones);
   return [forward, { zone: reverse.zone, name: reverse.name, type: 'PTR', records: [fqdn], ttl }];

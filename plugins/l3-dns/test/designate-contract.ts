@@ -78,7 +78,10 @@ export interface DesignateContract {
   /** Creates a zone owned by `projectId` (as a tenant would have). */
   addZone(name: string, projectId: string): ContractZone;
   /** Creates a recordset directly (e.g. a `managed` PTR as Designate's floating IP API would). */
-  addRecordset(zoneName: string, set: { name: string; type: string; records: string[]; ttl?: number; managed?: boolean }): ContractRecordset;
+  addRecordset(
+    zoneName: string,
+    set: { name: string; type: string; records: string[]; ttl?: number; managed?: boolean },
+  ): ContractRecordset;
   zone(name: string): ContractZone | undefined;
   /** The records stored for a name and type (undefined when there is no such recordset). */
   records(name: string, type: string): string[] | undefined;
@@ -129,7 +132,8 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
   } catch {
     throw new Fault(400, 'invalid_json', 'Request body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Fault(400, 'invalid_object', 'Provided object does not match schema');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new Fault(400, 'invalid_object', 'Provided object does not match schema');
   return body as Record<string, unknown>;
 }
 
@@ -138,7 +142,8 @@ function checkRecords(type: string, records: unknown): string[] {
     throw new Fault(400, 'invalid_object', "Provided object does not match schema: 'records' must be a non-empty list of strings");
   }
   for (const record of records as string[]) {
-    const ok = type === 'A' ? isIPv4(record) : type === 'AAAA' ? isIPv6(record) : type === 'PTR' || type === 'CNAME' ? isFqdn(record) : true;
+    const ok =
+      type === 'A' ? isIPv4(record) : type === 'AAAA' ? isIPv6(record) : type === 'PTR' || type === 'CNAME' ? isFqdn(record) : true;
     if (!ok) throw new Fault(400, 'invalid_object', `Provided object does not match schema: '${record}' is not a valid ${type} record`);
   }
   return [...new Set(records as string[])];
@@ -234,7 +239,11 @@ export async function startDesignateContract(keystone: KeystoneFixture): Promise
     links: { self: `${base}/zones/${rs.zone_id}/recordsets/${rs.id}` },
   });
 
-  function addRecordset(zone: ContractZone, set: { name: string; type: string; records: string[]; ttl: number | null; description?: string | null; managed?: boolean }, status: string): ContractRecordset {
+  function addRecordset(
+    zone: ContractZone,
+    set: { name: string; type: string; records: string[]; ttl: number | null; description?: string | null; managed?: boolean },
+    status: string,
+  ): ContractRecordset {
     const rs: ContractRecordset = {
       id: randomUUID(),
       zone_id: zone.id,
@@ -277,7 +286,12 @@ export async function startDesignateContract(keystone: KeystoneFixture): Promise
     }
     tokensSeen.add(token);
     const admin = info.roles.includes('admin');
-    const caller = { projectId: info.projectId, admin, allProjects: boolHeader(request, 'x-auth-all-projects'), editManaged: boolHeader(request, 'x-designate-edit-managed-records') };
+    const caller = {
+      projectId: info.projectId,
+      admin,
+      allProjects: boolHeader(request, 'x-auth-all-projects'),
+      editManaged: boolHeader(request, 'x-designate-edit-managed-records'),
+    };
     if (caller.allProjects && !admin) throw new Fault(403, 'forbidden', 'Forbidden');
     if (caller.editManaged && !admin) throw new Fault(403, 'forbidden', 'Forbidden');
     return caller;
@@ -285,12 +299,17 @@ export async function startDesignateContract(keystone: KeystoneFixture): Promise
 
   function visibleZone(caller: Caller, id: string): ContractZone {
     const zone = zones.get(id);
-    if (!zone || (!caller.allProjects && zone.project_id !== caller.projectId)) throw new Fault(404, 'zone_not_found', 'Could not find Zone');
+    if (!zone || (!caller.allProjects && zone.project_id !== caller.projectId))
+      throw new Fault(404, 'zone_not_found', 'Could not find Zone');
     return zone;
   }
 
   function list<T>(key: string, items: T[], url: URL): Record<string, unknown> {
-    return { [key]: items, links: { self: `${base}${url.pathname.replace(/^\/v2/, '')}${url.search}` }, metadata: { total_count: items.length } };
+    return {
+      [key]: items,
+      links: { self: `${base}${url.pathname.replace(/^\/v2/, '')}${url.search}` },
+      metadata: { total_count: items.length },
+    };
   }
 
   async function route(request: IncomingMessage, url: URL, caller: Caller): Promise<[number, unknown, Record<string, string>?]> {
@@ -301,7 +320,9 @@ export async function startDesignateContract(keystone: KeystoneFixture): Promise
 
     if (zoneId === undefined) {
       if (method === 'GET') {
-        const filters = ['name', 'email', 'status'].flatMap((k) => (url.searchParams.has(k) ? [[k, url.searchParams.get(k)!] as const] : []));
+        const filters = ['name', 'email', 'status'].flatMap((k) =>
+          url.searchParams.has(k) ? [[k, url.searchParams.get(k)!] as const] : [],
+        );
         const found = [...zones.values()]
           .filter((z) => caller.allProjects || z.project_id === caller.projectId)
           .filter((z) => filters.every(([k, v]) => String(z[k as 'name' | 'email' | 'status']).toLowerCase() === v.toLowerCase()));
@@ -353,22 +374,31 @@ export async function startDesignateContract(keystone: KeystoneFixture): Promise
         const body = await readJson(request);
         const allowed = new Set(['name', 'type', 'records', 'ttl', 'description']);
         const extra = Object.keys(body).filter((k) => !allowed.has(k));
-        if (extra.length > 0) throw new Fault(400, 'invalid_object', `Provided object does not match schema: unexpected ${extra.join(', ')}`);
+        if (extra.length > 0)
+          throw new Fault(400, 'invalid_object', `Provided object does not match schema: unexpected ${extra.join(', ')}`);
         if (typeof body.name !== 'string' || !body.name.endsWith('.') || !isFqdn(body.name)) {
           throw new Fault(400, 'invalid_object', "Provided object does not match schema: 'name' must be an absolute domain name");
         }
         const type = body.type;
-        if (typeof type !== 'string' || !['A', 'AAAA', 'PTR', 'CNAME', 'TXT', 'MX', 'SRV', 'NS', 'SSHFP', 'SPF', 'CAA', 'NAPTR', 'CERT'].includes(type)) {
+        if (
+          typeof type !== 'string' ||
+          !['A', 'AAAA', 'PTR', 'CNAME', 'TXT', 'MX', 'SRV', 'NS', 'SSHFP', 'SPF', 'CAA', 'NAPTR', 'CERT'].includes(type)
+        ) {
           throw new Fault(400, 'invalid_object', "Provided object does not match schema: 'type' is not a supported record type");
         }
         const name = absolute(body.name);
-        if (name !== zone.name && !name.endsWith(`.${zone.name}`)) throw new Fault(400, 'invalid_recordset_location', "RecordSet is not contained within it's parent zone");
+        if (name !== zone.name && !name.endsWith(`.${zone.name}`))
+          throw new Fault(400, 'invalid_recordset_location', "RecordSet is not contained within it's parent zone");
         const records = checkRecords(type, body.records);
         const ttl = checkTtl(body.ttl);
         if ([...recordsets.values()].some((rs) => rs.zone_id === zone.id && rs.name === name && rs.type === type)) {
           throw new Fault(409, 'duplicate_recordset', 'Duplicate RecordSet');
         }
-        const rs = addRecordset(zone, { name, type, records, ttl, description: typeof body.description === 'string' ? body.description : null }, 'PENDING');
+        const rs = addRecordset(
+          zone,
+          { name, type, records, ttl, description: typeof body.description === 'string' ? body.description : null },
+          'PENDING',
+        );
         const view = recordsetView(rs);
         settle(rs);
         return [202, view, { location: view.links.self }];
@@ -383,7 +413,8 @@ export async function startDesignateContract(keystone: KeystoneFixture): Promise
       const body = await readJson(request);
       const allowed = new Set(['records', 'ttl', 'description']);
       const extra = Object.keys(body).filter((k) => !allowed.has(k));
-      if (extra.length > 0) throw new Fault(400, 'invalid_object', `Provided object does not match schema: ${extra.join(', ')} may not be changed`);
+      if (extra.length > 0)
+        throw new Fault(400, 'invalid_object', `Provided object does not match schema: ${extra.join(', ')} may not be changed`);
       if (rs.managed && !caller.editManaged) throw new Fault(400, 'bad_request', 'Managed records may not be updated');
       if (body.records !== undefined) rs.records = checkRecords(rs.type, body.records);
       if (body.ttl !== undefined) rs.ttl = checkTtl(body.ttl);
@@ -436,7 +467,13 @@ export async function startDesignateContract(keystone: KeystoneFixture): Promise
     if (failures.count > 0) {
       failures.count--;
       request.resume();
-      fault(new Fault(failures.status, failures.status === 503 ? 'service_unavailable' : 'unknown', `Designate is failing on purpose (${failures.status})`));
+      fault(
+        new Fault(
+          failures.status,
+          failures.status === 503 ? 'service_unavailable' : 'unknown',
+          `Designate is failing on purpose (${failures.status})`,
+        ),
+      );
       return;
     }
     authenticate(request)

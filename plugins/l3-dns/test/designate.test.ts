@@ -30,7 +30,13 @@ async function failure(promise: Promise<unknown>): Promise<DnsDriverError> {
 }
 
 describe('designate driver settings', () => {
-  const valid: DesignateOptions = { url: 'http://127.0.0.1:9001/v2', authUrl: 'http://127.0.0.1:5000', username: 'neutron', password: 'secret', projectName: 'service' };
+  const valid: DesignateOptions = {
+    url: 'http://127.0.0.1:9001/v2',
+    authUrl: 'http://127.0.0.1:5000',
+    username: 'neutron',
+    password: 'secret',
+    projectName: 'service',
+  };
   it('rejects settings that cannot work', () => {
     expect(() => new DesignateDriver(valid)).not.toThrow();
     expect(() => new DesignateDriver({ ...valid, url: 'designate:9001' })).toThrow(/url/);
@@ -174,7 +180,12 @@ describe.skipIf(!keystone)('designate driver against the Designate v2 API contra
 
   it('removes managed PTR records (X-Designate-Edit-Managed-Records)', async () => {
     const set = ptr('203.0.113.40', 'managed.example.org.');
-    designate.addRecordset(set.zone, { name: set.name, type: 'PTR', records: ['managed.example.org.', 'other.example.org.'], managed: true });
+    designate.addRecordset(set.zone, {
+      name: set.name,
+      type: 'PTR',
+      records: ['managed.example.org.', 'other.example.org.'],
+      managed: true,
+    });
     await driver.remove(set);
     expect(designate.records(set.name, 'PTR')).toEqual(['other.example.org.']);
   });

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import l3Dns, { type DnsPlugin } from '../src/index.js';
 import { bindAvailable, startBind, type BindServer } from '../src/testing/bind.js';
 
-
 async function start(bind: BindServer, secret = bind.secret): Promise<TestServer> {
   return startTestServer({
     core: ml2,
@@ -19,7 +18,15 @@ async function start(bind: BindServer, secret = bind.secret): Promise<TestServer
       ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
       ml2_type_flat: { flat_networks: 'public' },
       ml2_type_vxlan: { vni_ranges: '1001:2000' },
-      rfc2136: { server: bind.host, port: bind.port, tsig_key_name: bind.keyName, tsig_algorithm: bind.algorithm, tsig_secret: secret, ttl: 300, timeout_ms: 1000 },
+      rfc2136: {
+        server: bind.host,
+        port: bind.port,
+        tsig_key_name: bind.keyName,
+        tsig_algorithm: bind.algorithm,
+        tsig_secret: secret,
+        ttl: 300,
+        timeout_ms: 1000,
+      },
       outbox: { poll_interval_ms: 100, retry_min_delay_ms: 50, retry_max_delay_ms: 200 },
       dns: { reconcile_interval: 0 },
     },
@@ -53,7 +60,8 @@ describe.skipIf(!bindAvailable)('floating IPs in DNS (real BIND 9)', () => {
     await bind?.close();
   });
 
-  const createFip = (body: Record<string, unknown>) => server.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external, ...body } });
+  const createFip = (body: Record<string, unknown>) =>
+    server.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external, ...body } });
   const publication = async (id: string) => (await server.request('GET', `/v2.0/dns_publications/${id}`)).body.dns_publication;
 
   it('allocate: the A record and the PTR resolve; release: both are gone', async () => {
@@ -67,7 +75,9 @@ describe.skipIf(!bindAvailable)('floating IPs in DNS (real BIND 9)', () => {
       expect(await bind.query('www.example.org.', 'A')).toEqual([address]);
       expect(await bind.query(ptr, 'PTR')).toEqual(['www.example.org.']);
     });
-    await eventually(async () => expect(await publication(fip.id)).toMatchObject({ status: 'ACTIVE', fqdn: 'www.example.org.', last_error: null }));
+    await eventually(async () =>
+      expect(await publication(fip.id)).toMatchObject({ status: 'ACTIVE', fqdn: 'www.example.org.', last_error: null }),
+    );
 
     expect((await server.request('DELETE', `/v2.0/floatingips/${fip.id}`)).status).toBe(204);
     await eventually(async () => {
@@ -90,7 +100,9 @@ describe.skipIf(!bindAvailable)('floating IPs in DNS (real BIND 9)', () => {
       const created = await createFip({ dns_name: 'later', dns_domain: 'example.org.' });
       expect(created.status).toBe(201);
       const fip = created.body.floatingip;
-      await eventually(async () => expect(await publication(fip.id)).toMatchObject({ status: 'ERROR', last_error: expect.stringContaining('later.example.org.') }));
+      await eventually(async () =>
+        expect(await publication(fip.id)).toMatchObject({ status: 'ERROR', last_error: expect.stringContaining('later.example.org.') }),
+      );
       await bind.restart();
       await eventually(async () => expect(await bind.query('later.example.org.', 'A')).toEqual([fip.floating_ip_address]));
       await eventually(async () => expect(await publication(fip.id)).toMatchObject({ status: 'ACTIVE', last_error: null }));
@@ -126,7 +138,9 @@ describe.skipIf(!bindAvailable)('floating IPs in DNS (real BIND 9)', () => {
     const { router } = await call('POST', '/v2.0/routers', { router: { name: 'r', external_gateway_info: { network_id: external } } });
     await call('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id });
     const { port } = await call('POST', '/v2.0/ports', { port: { network_id: network.id, dns_name: 'vm1' } });
-    const { floatingip: fip } = await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external, port_id: port.id } });
+    const { floatingip: fip } = await call('POST', '/v2.0/floatingips', {
+      floatingip: { floating_network_id: external, port_id: port.id },
+    });
     const address = fip.floating_ip_address as string;
     const ptr = `${address.split('.').reverse().join('.')}.in-addr.arpa.`;
     await eventually(async () => {
@@ -160,7 +174,9 @@ describe.skipIf(!bindAvailable)('floating IPs in DNS (real BIND 9)', () => {
     expect(created.status).toBe(201);
     const list = await server.request('GET', '/v2.0/dns_publications?fields=fqdn&fields=status');
     expect(list.status).toBe(200);
-    expect(list.body.dns_publications).toEqual(expect.arrayContaining([{ fqdn: 'mine.example.org.', status: expect.stringMatching(/^(PENDING|ACTIVE)$/) }]));
+    expect(list.body.dns_publications).toEqual(
+      expect.arrayContaining([{ fqdn: 'mine.example.org.', status: expect.stringMatching(/^(PENDING|ACTIVE)$/) }]),
+    );
   });
 });
 
@@ -170,7 +186,9 @@ describe.skipIf(!bindAvailable)('a wrong TSIG key', () => {
     const server = await start(bind, Buffer.from('not the key at all, not at all!').toString('base64'));
     try {
       const external = await externalNetwork(server);
-      const created = await server.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external, dns_name: 'denied', dns_domain: 'example.org.' } });
+      const created = await server.request('POST', '/v2.0/floatingips', {
+        floatingip: { floating_network_id: external, dns_name: 'denied', dns_domain: 'example.org.' },
+      });
       expect(created.status).toBe(201);
       const id = created.body.floatingip.id as string;
       await eventually(async () => {

@@ -60,7 +60,11 @@ const checkGatewayInfo: Converter = (value) => {
   const unexpected = Object.keys(info).filter((k) => !['network_id', 'external_fixed_ips', 'enable_snat'].includes(k));
   if (unexpected.length > 0) throw invalid(`Unexpected keys supplied: ${unexpected.join(', ')}`);
   if (!('network_id' in info)) {
-    throw invalid(`Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {${Object.keys(info).map((k) => pyRepr(k)).join(', ')}}`);
+    throw invalid(
+      `Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {${Object.keys(info)
+        .map((k) => pyRepr(k))
+        .join(', ')}}`,
+    );
   }
   if (!isUuid(info.network_id)) throw invalid(`'${pyStr(info.network_id)}' is not a valid UUID`);
   const request: ExternalGatewayRequest = { network_id: (info.network_id as string).toLowerCase() };
@@ -224,4 +228,3 @@ declare module '@nucleon/core' {
     router_gateway: Router;
   }
 }
-

@@ -43,7 +43,11 @@ export const RoutesExhausted = defineError(
   'Unable to complete operation for {router_id}. The number of routes exceeds the maximum {quota}.',
 );
 export const InvalidRoutes = defineError('InvalidRoutes', 400, 'Invalid format for routes: {routes}, {reason}');
-export const ServicePortInUse = defineError('ServicePortInUse', 409, 'Port {port_id} cannot be deleted directly via the port API: {reason}.');
+export const ServicePortInUse = defineError(
+  'ServicePortInUse',
+  409,
+  'Port {port_id} cannot be deleted directly via the port API: {reason}.',
+);
 export const PortInUse = defineError(
   'PortInUse',
   409,

@@ -20,7 +20,8 @@ export { l3Options } from './options.js';
 export default definePlugin({
   name: 'l3-router',
   type: 'L3_ROUTER_NAT',
-  description: 'L3 Router Service Plugin for basic L3 forwarding between (L2) Neutron networks and access to external networks via a NAT gateway.',
+  description:
+    'L3 Router Service Plugin for basic L3 forwarding between (L2) Neutron networks and access to external networks via a NAT gateway.',
   coreVersion: '^0.1.0',
   requires: ['CORE'],
   extensions: l3Extensions,

@@ -170,7 +170,8 @@ export class L3RouterPlugin {
               .filter((s) => s.ip_version === 4)
               .map((s) => s.id),
       );
-      const isV4 = (ip: Partial<FixedIp>) => (ip.ip_address !== undefined ? parseIp(ip.ip_address)?.version === 4 : v4Subnets.has(ip.subnet_id!));
+      const isV4 = (ip: Partial<FixedIp>) =>
+        ip.ip_address !== undefined ? parseIp(ip.ip_address)?.version === 4 : v4Subnets.has(ip.subnet_id!);
       if ([...added, ...removed].some(isV4)) throw BadRequest({ resource: 'ports', msg: `IP updates for port ${port.id} are not allowed` });
     }
     const kept = new Set(requested.map((ip) => ip.ip_address).filter(Boolean));

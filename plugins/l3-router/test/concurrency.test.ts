@@ -53,7 +53,9 @@ describe('concurrent floating IP creates', () => {
     await connectedRouter(server, ext.network.id, net.subnet.id);
     const vm = await create(server, 'ports', 'port', { network_id: net.network.id });
     const fips = await Promise.all(Array.from({ length: 10 }, async () => (await createFip(ext.network.id)).body.floatingip));
-    const responses = await Promise.all(fips.map((fip) => server.request('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm.id } })));
+    const responses = await Promise.all(
+      fips.map((fip) => server.request('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm.id } })),
+    );
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
     for (const response of responses.filter((r) => r.status !== 200)) {
       expect(failure(response)).toMatchObject({ status: 409, type: 'FloatingIPPortAlreadyAssociated' });
@@ -72,7 +74,9 @@ describe('concurrent router changes', () => {
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
     for (const response of responses.filter((r) => r.status !== 200)) {
       expect(failure(response)).toMatchObject({ status: 400, type: 'BadRequest' });
-      expect(failure(response).message).toMatch(/^Bad router request: Cidr 10\.50\.0\.0\/24 of subnet \S+ overlaps with cidr 10\.50\.0\.0\/24 of subnet \S+\.$/);
+      expect(failure(response).message).toMatch(
+        /^Bad router request: Cidr 10\.50\.0\.0\/24 of subnet \S+ overlaps with cidr 10\.50\.0\.0\/24 of subnet \S+\.$/,
+      );
     }
     expect((await ok(server, 'GET', `/v2.0/ports?device_id=${router.id}`)).ports).toHaveLength(1);
   });
@@ -90,7 +94,10 @@ describe('concurrent router changes', () => {
       ]);
       // Exactly one wins: an associated floating IP keeps the interface (409), a removed
       // interface leaves the port unreachable (404).
-      expect([removed.status, associated.status].filter((s) => s === 200), `round ${round}`).toHaveLength(1);
+      expect(
+        [removed.status, associated.status].filter((s) => s === 200),
+        `round ${round}`,
+      ).toHaveLength(1);
       await server.request('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
       if (removed.status === 200) await ok(server, 'PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: net.subnet.id });
     }
@@ -107,9 +114,13 @@ describe('concurrent router changes', () => {
         server.request('PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: null } }),
         server.request('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: vm.id } }),
       ]);
-      expect([cleared.status, associated.status].filter((s) => s === 200), `round ${round}`).toHaveLength(1);
+      expect(
+        [cleared.status, associated.status].filter((s) => s === 200),
+        `round ${round}`,
+      ).toHaveLength(1);
       await server.request('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { port_id: null } });
-      if (cleared.status === 200) await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: ext.network.id } } });
+      if (cleared.status === 200)
+        await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: ext.network.id } } });
     }
   });
 });

@@ -46,7 +46,10 @@ describe('with a plugin claiming dns-integration', () => {
     expect(response.status).toBe(201);
     const fip = response.body.floatingip;
     expect(fip).toMatchObject({ dns_name: 'www', dns_domain: 'example.org.', port_id: port.id });
-    expect((await ok(server, 'GET', `/v2.0/floatingips/${fip.id}`)).floatingip).toMatchObject({ dns_name: 'www', dns_domain: 'example.org.' });
+    expect((await ok(server, 'GET', `/v2.0/floatingips/${fip.id}`)).floatingip).toMatchObject({
+      dns_name: 'www',
+      dns_domain: 'example.org.',
+    });
     const listed = await ok(server, 'GET', `/v2.0/floatingips?id=${fip.id}&fields=dns_name&fields=dns_domain`);
     expect(listed.floatingips).toEqual([{ dns_name: 'www', dns_domain: 'example.org.' }]);
     // Other updates keep them.
@@ -103,13 +106,18 @@ describe('with a plugin claiming dns-integration', () => {
       const response = await server.request('PUT', `/v2.0/floatingips/${fip.id}`, { floatingip: { [name!]: value } });
       expect(failure(response)).toEqual({ status: 400, type: 'HTTPBadRequest', message: `Cannot update read-only attribute ${name}` });
     }
-    expect((await ok(server, 'GET', `/v2.0/floatingips/${fip.id}`)).floatingip).toMatchObject({ dns_name: 'api', dns_domain: 'example.org.' });
+    expect((await ok(server, 'GET', `/v2.0/floatingips/${fip.id}`)).floatingip).toMatchObject({
+      dns_name: 'api',
+      dns_domain: 'example.org.',
+    });
   });
 
   test('ports and networks carry theirs too (stored by ML2)', async () => {
     const port = await create(server, 'ports', 'port', { network_id: net.network.id, fixed_ips: [{ ip_address: '10.20.0.58' }] });
     expect(port.dns_name).toBe('');
-    expect(port.dns_assignment).toEqual([{ ip_address: '10.20.0.58', hostname: 'host-10-20-0-58', fqdn: 'host-10-20-0-58.openstacklocal.' }]);
+    expect(port.dns_assignment).toEqual([
+      { ip_address: '10.20.0.58', hostname: 'host-10-20-0-58', fqdn: 'host-10-20-0-58.openstacklocal.' },
+    ]);
     expect(net.network.dns_domain).toBe('');
   });
 });

@@ -56,7 +56,12 @@ describe('floating IP events seen by another plugin', () => {
     expect(audit.only('before_update').states).toEqual([fip]);
     expect(audit.only('precommit_update').states).toEqual([fip, associated]);
     const after = audit.only('after_update');
-    expect(after).toMatchObject({ resourceId: fip.id, inTransaction: false, metadata: { association_event: true }, requestBody: { port_id: vm.id } });
+    expect(after).toMatchObject({
+      resourceId: fip.id,
+      inTransaction: false,
+      metadata: { association_event: true },
+      requestBody: { port_id: vm.id },
+    });
     expect(after.states).toEqual([fip, associated]);
     expect(after.states[1]).toMatchObject({ port_id: vm.id, router_id: router.id });
 
@@ -97,7 +102,7 @@ describe('floating IP events seen by another plugin', () => {
 });
 
 describe('vetoes', () => {
-  test('a before_create veto answers with the subscriber\'s own error and writes nothing', async () => {
+  test("a before_create veto answers with the subscriber's own error and writes nothing", async () => {
     const vm = await vmPort();
     const fipPorts = async () => (await ok(server, 'GET', '/v2.0/ports?device_owner=network:floatingip')).ports.length;
     const portsBefore = await fipPorts();
@@ -116,8 +121,10 @@ describe('vetoes', () => {
     expect(await addressTaken(server, ext.network.id, '203.0.113.2')).toBe(false);
   });
 
-  test('the veto comes before the plugin\'s own checks, as in Neutron', async () => {
-    const response = await server.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: net.network.id, description: 'veto-me' } });
+  test("the veto comes before the plugin's own checks, as in Neutron", async () => {
+    const response = await server.request('POST', '/v2.0/floatingips', {
+      floatingip: { floating_network_id: net.network.id, description: 'veto-me' },
+    });
     expect(failure(response).type).toBe('FloatingIpAuditRefused');
   });
 

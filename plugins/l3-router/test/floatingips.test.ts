@@ -135,9 +135,12 @@ describe('floating IP create', () => {
       expect(fip.floating_ip_address).toMatch(/^198\.51\.101\./);
       expect(fip).not.toHaveProperty('subnet_id');
     }
-    const both = (await createFip({ floating_network_id: two.network.id, subnet_id: second.id, floating_ip_address: '198.51.101.77' })).body.floatingip;
+    const both = (await createFip({ floating_network_id: two.network.id, subnet_id: second.id, floating_ip_address: '198.51.101.77' })).body
+      .floatingip;
     expect(both.floating_ip_address).toBe('198.51.101.77');
-    expect(failure(await createFip({ floating_network_id: two.network.id, subnet_id: second.id, floating_ip_address: '198.51.100.77' }))).toEqual({
+    expect(
+      failure(await createFip({ floating_network_id: two.network.id, subnet_id: second.id, floating_ip_address: '198.51.100.77' })),
+    ).toEqual({
       status: 400,
       type: 'InvalidIpForSubnet',
       message: 'IP address 198.51.100.77 is not a valid IP for the specified subnet.',
@@ -153,7 +156,8 @@ describe('floating IP create', () => {
       allocation_pools: [{ start: '192.0.5.10', end: '192.0.5.10' }],
     });
     const addresses: string[] = [];
-    for (let i = 0; i < 2; i++) addresses.push((await createFip({ floating_network_id: two.network.id })).body.floatingip.floating_ip_address);
+    for (let i = 0; i < 2; i++)
+      addresses.push((await createFip({ floating_network_id: two.network.id })).body.floatingip.floating_ip_address);
     expect(addresses.sort()).toEqual(['192.0.4.10', '192.0.5.10']);
     expect(failure(await createFip({ floating_network_id: two.network.id }))).toEqual({
       status: 409,
@@ -185,7 +189,11 @@ describe('floating IP create', () => {
 describe('floating IP attributes', () => {
   test('router_id, status and port_details are read-only; addresses and networks cannot change', async () => {
     const fip = (await createFip({})).body.floatingip;
-    expect(failure(await createFip({ router_id: router.id }))).toEqual({ status: 400, type: 'HTTPBadRequest', message: "Attribute 'router_id' not allowed in POST" });
+    expect(failure(await createFip({ router_id: router.id }))).toEqual({
+      status: 400,
+      type: 'HTTPBadRequest',
+      message: "Attribute 'router_id' not allowed in POST",
+    });
     for (const attribute of ['router_id', 'status', 'port_details', 'floating_ip_address', 'floating_network_id']) {
       expect(failure(await updateFip(fip.id, { [attribute]: null })), attribute).toEqual({
         status: 400,
@@ -220,14 +228,27 @@ describe('association', () => {
       revision_number: 0,
       port_details: detailsOf(vm),
     });
-    expect(Object.keys(fip.port_details)).toEqual(['name', 'network_id', 'mac_address', 'admin_state_up', 'status', 'device_id', 'device_owner']);
+    expect(Object.keys(fip.port_details)).toEqual([
+      'name',
+      'network_id',
+      'mac_address',
+      'admin_state_up',
+      'status',
+      'device_id',
+      'device_owner',
+    ]);
   });
 
   test('by update, then {"port_id": null} disassociates; revisions count the changes', async () => {
     const vm = await vmPort();
     const fip = (await createFip({})).body.floatingip;
     const associated = (await updateFip(fip.id, { port_id: vm.id })).body.floatingip;
-    expect(associated).toMatchObject({ port_id: vm.id, fixed_ip_address: vm.fixed_ips[0].ip_address, router_id: router.id, revision_number: 1 });
+    expect(associated).toMatchObject({
+      port_id: vm.id,
+      fixed_ip_address: vm.fixed_ips[0].ip_address,
+      router_id: router.id,
+      revision_number: 1,
+    });
     const disassociated = (await updateFip(fip.id, { port_id: null })).body.floatingip;
     expect(disassociated).toMatchObject({ port_id: null, fixed_ip_address: null, router_id: null, port_details: null, revision_number: 2 });
     expect(disassociated.floating_ip_address).toBe(fip.floating_ip_address);
@@ -311,7 +332,11 @@ describe('association', () => {
   });
 
   test('fixed_ip_address needs a port_id, at create and on update (even when associated)', async () => {
-    const expected = { status: 400, type: 'BadRequest', message: 'Bad floatingip request: fixed_ip_address cannot be specified without a port_id.' };
+    const expected = {
+      status: 400,
+      type: 'BadRequest',
+      message: 'Bad floatingip request: fixed_ip_address cannot be specified without a port_id.',
+    };
     expect(failure(await createFip({ fixed_ip_address: '10.20.0.5' }))).toEqual(expected);
     const vm = await vmPort();
     const fip = (await createFip({ port_id: vm.id })).body.floatingip;
@@ -359,7 +384,11 @@ describe('association', () => {
     });
     const [routerInterface] = (await ok(server, 'GET', `/v2.0/ports?device_id=${router.id}&device_owner=network:router_interface`)).ports;
     expect(failure(await createFip({ port_id: routerInterface.id }))).toMatchObject({ status: 400, type: 'BadRequest' });
-    expect(failure(await createFip({ port_id: MISSING }))).toEqual({ status: 404, type: 'PortNotFound', message: `Port ${MISSING} could not be found.` });
+    expect(failure(await createFip({ port_id: MISSING }))).toEqual({
+      status: 404,
+      type: 'PortNotFound',
+      message: `Port ${MISSING} could not be found.`,
+    });
   });
 });
 
@@ -385,7 +414,8 @@ describe('the associated port', () => {
   test('port updates refresh port_details', async () => {
     const vm = await vmPort({ name: 'before' });
     const fip = (await createFip({ port_id: vm.id })).body.floatingip;
-    const updated = (await ok(server, 'PUT', `/v2.0/ports/${vm.id}`, { port: { name: 'after', admin_state_up: false, device_id: 'vm-2' } })).port;
+    const updated = (await ok(server, 'PUT', `/v2.0/ports/${vm.id}`, { port: { name: 'after', admin_state_up: false, device_id: 'vm-2' } }))
+      .port;
     const shown = (await ok(server, 'GET', `/v2.0/floatingips/${fip.id}`)).floatingip;
     expect(shown.port_details).toEqual(detailsOf(updated));
     expect(shown.port_details).toMatchObject({ name: 'after', admin_state_up: false, device_id: 'vm-2' });
@@ -400,11 +430,15 @@ describe('the associated port', () => {
       type: 'BadRequest',
       message: `Bad port request: Cannot update the fixed_ips of the port ${vm.id}, because its original fixed_ip has been associated to a floating ip.`,
     });
-    const widened = (await ok(server, 'PUT', `/v2.0/ports/${vm.id}`, { port: { fixed_ips: [{ ip_address: '10.20.0.210' }, { ip_address: '10.20.0.212' }] } })).port;
+    const widened = (
+      await ok(server, 'PUT', `/v2.0/ports/${vm.id}`, {
+        port: { fixed_ips: [{ ip_address: '10.20.0.210' }, { ip_address: '10.20.0.212' }] },
+      })
+    ).port;
     expect(widened.fixed_ips.map((ip: any) => ip.ip_address)).toEqual(['10.20.0.210', '10.20.0.212']);
   });
 
-  test('the router\'s gateway cannot be cleared while floating IPs use it', async () => {
+  test("the router's gateway cannot be cleared while floating IPs use it", async () => {
     const own = await privateNetwork(server, '10.40.0.0/24');
     const edge = await connectedRouter(server, ext.network.id, own.subnet.id);
     const vm = await create(server, 'ports', 'port', { network_id: own.network.id });
@@ -418,17 +452,21 @@ describe('the associated port', () => {
     expect((await ok(server, 'GET', `/v2.0/routers/${edge.id}`)).router.external_gateway_info).not.toBeNull();
     // Moving the gateway to another network is refused the same way; new addresses on the same network are not.
     const elsewhere = await externalNetwork(server, '198.22.0', { cidr: '198.22.0.0/24' });
-    const moved = await server.request('PUT', `/v2.0/routers/${edge.id}`, { router: { external_gateway_info: { network_id: elsewhere.network.id } } });
+    const moved = await server.request('PUT', `/v2.0/routers/${edge.id}`, {
+      router: { external_gateway_info: { network_id: elsewhere.network.id } },
+    });
     expect(failure(moved)).toMatchObject({ status: 409, type: 'RouterExternalGatewayInUseByFloatingIp' });
     const renumbered = await server.request('PUT', `/v2.0/routers/${edge.id}`, {
       router: { external_gateway_info: { network_id: ext.network.id, external_fixed_ips: [{ ip_address: '203.0.113.6' }] } },
     });
-    expect(renumbered.body.router.external_gateway_info.external_fixed_ips).toEqual([{ subnet_id: ext.subnet.id, ip_address: '203.0.113.6' }]);
+    expect(renumbered.body.router.external_gateway_info.external_fixed_ips).toEqual([
+      { subnet_id: ext.subnet.id, ip_address: '203.0.113.6' },
+    ]);
     await updateFip(fip.id, { port_id: null });
     expect((await server.request('PUT', `/v2.0/routers/${edge.id}`, { router: { external_gateway_info: {} } })).status).toBe(200);
   });
 
-  test('the floating IP\'s own port cannot be deleted through the port API', async () => {
+  test("the floating IP's own port cannot be deleted through the port API", async () => {
     const fip = (await createFip({})).body.floatingip;
     const [port] = await portsOf(server, fip.id);
     expect(failure(await server.request('DELETE', `/v2.0/ports/${port!.id}`))).toEqual({
@@ -457,7 +495,10 @@ describe('floating IP delete', () => {
 describe('deleting the external network', () => {
   test('takes its unassociated floating IPs with it', async () => {
     const doomed = await externalNetwork(server, '198.20.0', { cidr: '198.20.0.0/24' });
-    const fips = [(await createFip({ floating_network_id: doomed.network.id })).body.floatingip, (await createFip({ floating_network_id: doomed.network.id })).body.floatingip];
+    const fips = [
+      (await createFip({ floating_network_id: doomed.network.id })).body.floatingip,
+      (await createFip({ floating_network_id: doomed.network.id })).body.floatingip,
+    ];
     expect((await server.request('DELETE', `/v2.0/networks/${doomed.network.id}`)).status).toBe(204);
     for (const fip of fips) expect((await server.request('GET', `/v2.0/floatingips/${fip.id}`)).status).toBe(404);
   });
@@ -497,7 +538,12 @@ describe('floating IP quota', () => {
   test('50 per project; the 51st is OverQuota and takes no address', async () => {
     const headers = { 'x-project-id': 'fip-quota' };
     for (let i = 0; i < 50; i++) await create(server, 'floatingips', 'floatingip', { floating_network_id: ext.network.id }, headers);
-    const over = await server.request('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: ext.network.id, floating_ip_address: '203.0.113.5' } }, headers);
+    const over = await server.request(
+      'POST',
+      '/v2.0/floatingips',
+      { floatingip: { floating_network_id: ext.network.id, floating_ip_address: '203.0.113.5' } },
+      headers,
+    );
     expect(failure(over)).toEqual({ status: 409, type: 'OverQuota', message: "Quota exceeded for resources: ['floatingip']." });
     expect(await addressTaken(server, ext.network.id, '203.0.113.5')).toBe(false);
     expect((await ok(server, 'GET', '/v2.0/quotas/fip-quota/details')).quota.floatingip).toEqual({ limit: 50, used: 50, reserved: 0 });

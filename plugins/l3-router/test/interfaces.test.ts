@@ -27,7 +27,7 @@ function remove(routerId: string, body: unknown) {
 }
 
 describe('add_router_interface by subnet', () => {
-  test('creates a port holding the subnet\'s gateway address and answers the interface info', async () => {
+  test("creates a port holding the subnet's gateway address and answers the interface info", async () => {
     const router = await create(server, 'routers', 'router', { name: 'by-subnet' });
     const { network, subnet } = await privateNetwork(server, freshCidr());
     const response = await add(router.id, { subnet_id: subnet.id });
@@ -97,7 +97,7 @@ describe('add_router_interface by subnet', () => {
     expect(await portsOf(server, router.id)).toHaveLength(1);
   });
 
-  test('overlapping CIDRs on one router are refused, the gateway network\'s subnets included', async () => {
+  test("overlapping CIDRs on one router are refused, the gateway network's subnets included", async () => {
     const router = await create(server, 'routers', 'router', { external_gateway_info: { network_id: ext.network.id } });
     const cidr = freshCidr();
     const first = await privateNetwork(server, cidr);
@@ -123,8 +123,14 @@ describe('add_router_interface by subnet', () => {
     const router = await create(server, 'routers', 'router', {});
     const inside = await privateNetwork(server, '198.18.0.0/24');
     await ok(server, 'PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: inside.subnet.id });
-    const overlapping = await externalNetwork(server, '198.18.0', { cidr: '198.18.0.0/16', gateway: '198.18.255.254', pool: ['198.18.1.1', '198.18.1.100'] });
-    const response = await server.request('PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: overlapping.network.id } } });
+    const overlapping = await externalNetwork(server, '198.18.0', {
+      cidr: '198.18.0.0/16',
+      gateway: '198.18.255.254',
+      pool: ['198.18.1.1', '198.18.1.100'],
+    });
+    const response = await server.request('PUT', `/v2.0/routers/${router.id}`, {
+      router: { external_gateway_info: { network_id: overlapping.network.id } },
+    });
     expect(failure(response)).toEqual({
       status: 400,
       type: 'BadRequest',
@@ -331,12 +337,18 @@ describe('router ports and the core resources they use', () => {
     });
     const networkDelete = failure(await server.request('DELETE', `/v2.0/networks/${network.id}`));
     expect(networkDelete).toMatchObject({ status: 409, type: 'NetworkInUse' });
-    expect(networkDelete.message).toMatch(new RegExp(`^Unable to complete operation on network ${network.id}\\. There are one or more ports still in use on the network, id for these ports is: `));
+    expect(networkDelete.message).toMatch(
+      new RegExp(
+        `^Unable to complete operation on network ${network.id}\\. There are one or more ports still in use on the network, id for these ports is: `,
+      ),
+    );
     expect(networkDelete.message).toContain(bySubnet);
   });
 
   test('their IPv4 addresses cannot change through the port API; other attributes can', async () => {
-    const refused = await server.request('PUT', `/v2.0/ports/${bySubnet}`, { port: { fixed_ips: [{ subnet_id: subnet.id, ip_address: subnet.cidr.replace('0/24', '2') }] } });
+    const refused = await server.request('PUT', `/v2.0/ports/${bySubnet}`, {
+      port: { fixed_ips: [{ subnet_id: subnet.id, ip_address: subnet.cidr.replace('0/24', '2') }] },
+    });
     expect(failure(refused)).toEqual({
       status: 400,
       type: 'BadRequest',
@@ -363,7 +375,11 @@ describe('router ports and the core resources they use', () => {
     const narrowed = (await ok(server, 'PUT', `/v2.0/ports/${portId}`, { port: { fixed_ips: [v4] } })).port;
     expect(narrowed.fixed_ips).toEqual([v4]);
     const dropV4 = await server.request('PUT', `/v2.0/ports/${portId}`, { port: { fixed_ips: [{ subnet_id: v6.id }] } });
-    expect(failure(dropV4)).toEqual({ status: 400, type: 'BadRequest', message: `Bad ports request: IP updates for port ${portId} are not allowed.` });
+    expect(failure(dropV4)).toEqual({
+      status: 400,
+      type: 'BadRequest',
+      message: `Bad ports request: IP updates for port ${portId} are not allowed.`,
+    });
   });
 
   test('removing the interfaces, then the router takes its gateway port with it', async () => {

@@ -21,7 +21,7 @@ function ipValue(ip: string): number {
 }
 
 describe('router CRUD', () => {
-  test('create answers Neutron\'s shape: ACTIVE, no gateway, no routes, revision 1', async () => {
+  test("create answers Neutron's shape: ACTIVE, no gateway, no routes, revision 1", async () => {
     const router = await create(server, 'routers', 'router', { name: 'r1' });
     expect(router).toEqual({
       id: expect.any(String),
@@ -45,7 +45,9 @@ describe('router CRUD', () => {
 
   test('update changes name, state and description and bumps the revision', async () => {
     const router = await create(server, 'routers', 'router', { name: 'before' });
-    const updated = (await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { name: 'after', admin_state_up: false, description: 'd' } })).router;
+    const updated = (
+      await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { name: 'after', admin_state_up: false, description: 'd' } })
+    ).router;
     expect(updated).toMatchObject({ name: 'after', admin_state_up: false, description: 'd', revision_number: 2 });
     const readOnly = await server.request('PUT', `/v2.0/routers/${router.id}`, { router: { status: 'ERROR' } });
     expect(failure(readOnly)).toEqual({ status: 400, type: 'HTTPBadRequest', message: 'Cannot update read-only attribute status' });
@@ -118,7 +120,10 @@ describe('external gateway', () => {
 
   test('malformed gateway info is refused by validation', async () => {
     const cases: Array<[unknown, string]> = [
-      [{ external_fixed_ips: [] }, "Invalid input for external_gateway_info. Reason: Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {'external_fixed_ips'}."],
+      [
+        { external_fixed_ips: [] },
+        "Invalid input for external_gateway_info. Reason: Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: {'external_fixed_ips'}.",
+      ],
       [{ network_id: 'nope' }, "Invalid input for external_gateway_info. Reason: 'nope' is not a valid UUID."],
       ['x', "Invalid input for external_gateway_info. Reason: 'x' is not a dictionary."],
     ];
@@ -134,7 +139,12 @@ describe('external gateway', () => {
     });
     expect(router.external_gateway_info.external_fixed_ips).toEqual([{ subnet_id: ext.subnet.id, ip_address: '203.0.113.2' }]);
     const onGateway = await server.request('POST', '/v2.0/routers', {
-      router: { external_gateway_info: { network_id: ext.network.id, external_fixed_ips: [{ subnet_id: ext.subnet.id, ip_address: '203.0.113.1' }] } },
+      router: {
+        external_gateway_info: {
+          network_id: ext.network.id,
+          external_fixed_ips: [{ subnet_id: ext.subnet.id, ip_address: '203.0.113.1' }],
+        },
+      },
     });
     expect(failure(onGateway)).toEqual({
       status: 400,
@@ -163,7 +173,9 @@ describe('external gateway', () => {
   test('enable_snat defaults to true and can be set', async () => {
     const router = await create(server, 'routers', 'router', { external_gateway_info: { network_id: ext.network.id, enable_snat: false } });
     expect(router.external_gateway_info.enable_snat).toBe(false);
-    const updated = (await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: ext.network.id } } })).router;
+    const updated = (
+      await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: ext.network.id } } })
+    ).router;
     expect(updated.external_gateway_info.enable_snat).toBe(true);
     // Same network: the gateway port stays.
     expect(updated.external_gateway_info.external_fixed_ips).toEqual(router.external_gateway_info.external_fixed_ips);
@@ -191,7 +203,11 @@ describe('external gateway', () => {
       external_gateway_info: { network_id: ext.network.id, external_fixed_ips: [{ ip_address: '203.0.113.5' }] },
     });
     const both = [{ ip_address: '203.0.113.5' }, { ip_address: '203.0.113.6' }];
-    const widened = (await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: ext.network.id, external_fixed_ips: both } } })).router;
+    const widened = (
+      await ok(server, 'PUT', `/v2.0/routers/${router.id}`, {
+        router: { external_gateway_info: { network_id: ext.network.id, external_fixed_ips: both } },
+      })
+    ).router;
     expect(widened.external_gateway_info.external_fixed_ips.map((ip: any) => ip.ip_address)).toEqual(['203.0.113.5', '203.0.113.6']);
     const narrowed = (
       await ok(server, 'PUT', `/v2.0/routers/${router.id}`, {
@@ -206,8 +222,13 @@ describe('external gateway', () => {
     const other = await externalNetwork(server, '198.51.100');
     const router = await create(server, 'routers', 'router', { external_gateway_info: { network_id: ext.network.id } });
     const [old] = await portsOf(server, router.id);
-    const switched = (await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: other.network.id } } })).router;
-    expect(switched.external_gateway_info).toMatchObject({ network_id: other.network.id, external_fixed_ips: [{ subnet_id: other.subnet.id }] });
+    const switched = (
+      await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: { network_id: other.network.id } } })
+    ).router;
+    expect(switched.external_gateway_info).toMatchObject({
+      network_id: other.network.id,
+      external_fixed_ips: [{ subnet_id: other.subnet.id }],
+    });
     const ports = await portsOf(server, router.id);
     expect(ports).toHaveLength(1);
     expect(ports[0]).toMatchObject({ network_id: other.network.id, device_owner: 'network:router_gateway' });
@@ -216,7 +237,9 @@ describe('external gateway', () => {
 
   test('clearing with {} and with null removes the port', async () => {
     for (const cleared of [{}, null]) {
-      const router = await create(server, 'routers', 'router', { external_gateway_info: { network_id: ext.network.id, enable_snat: false } });
+      const router = await create(server, 'routers', 'router', {
+        external_gateway_info: { network_id: ext.network.id, enable_snat: false },
+      });
       const address = router.external_gateway_info.external_fixed_ips[0].ip_address;
       const updated = (await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { external_gateway_info: cleared } })).router;
       expect(updated.external_gateway_info, JSON.stringify(cleared)).toBeNull();
@@ -258,7 +281,7 @@ describe('external gateway', () => {
     expect(allowed['router:external']).toBe(false);
   });
 
-  test('updating the gateway port\'s addresses through the port API shows in the router', async () => {
+  test("updating the gateway port's addresses through the port API shows in the router", async () => {
     const router = await create(server, 'routers', 'router', {
       external_gateway_info: { network_id: ext.network.id, external_fixed_ips: [{ ip_address: '203.0.113.7' }] },
     });
@@ -288,17 +311,21 @@ describe('extra routes', () => {
     const shown = await server.request('GET', `/v2.0/routers/${router.id}`);
     expect(shown.body.router.routes).toEqual(routes);
     // Key order as Neutron's: destination, then nexthop.
-    expect(shown.body.router.routes.map((r: object) => Object.keys(r))).toEqual([['destination', 'nexthop'], ['destination', 'nexthop']]);
+    expect(shown.body.router.routes.map((r: object) => Object.keys(r))).toEqual([
+      ['destination', 'nexthop'],
+      ['destination', 'nexthop'],
+    ]);
     const cleared = (await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { routes: null } })).router;
     expect(cleared.routes).toEqual([]);
   });
 
-  test('a nexthop off the router\'s subnets, or one of its own addresses, is refused', async () => {
+  test("a nexthop off the router's subnets, or one of its own addresses, is refused", async () => {
     const offRouter = [{ destination: '10.9.0.0/24', nexthop: '1.2.3.4' }];
     expect(failure(await server.request('PUT', `/v2.0/routers/${router.id}`, { router: { routes: offRouter } }))).toEqual({
       status: 400,
       type: 'InvalidRoutes',
-      message: "Invalid format for routes: [{'destination': '10.9.0.0/24', 'nexthop': '1.2.3.4'}], the nexthop is not connected with router",
+      message:
+        "Invalid format for routes: [{'destination': '10.9.0.0/24', 'nexthop': '1.2.3.4'}], the nexthop is not connected with router",
     });
     const own = [{ destination: '10.9.0.0/24', nexthop: '10.2.0.1' }];
     expect(failure(await server.request('PUT', `/v2.0/routers/${router.id}`, { router: { routes: own } }))).toEqual({
@@ -333,7 +360,8 @@ describe('extra routes', () => {
     expect(failure(response)).toEqual({
       status: 400,
       type: 'InvalidRoutes',
-      message: "Invalid format for routes: [{'destination': '0.0.0.0/0', 'nexthop': '203.0.113.254'}], the nexthop is not connected with router",
+      message:
+        "Invalid format for routes: [{'destination': '0.0.0.0/0', 'nexthop': '203.0.113.254'}], the nexthop is not connected with router",
     });
     expect((await ok(server, 'GET', `/v2.0/routers/${router.id}`)).router.external_gateway_info).not.toBeNull();
     await ok(server, 'PUT', `/v2.0/routers/${router.id}`, { router: { routes: [] } });
@@ -361,7 +389,9 @@ describe('enable_snat_by_default', () => {
     const net = await externalNetwork(snatless, '203.0.113');
     const router = await create(snatless, 'routers', 'router', { external_gateway_info: { network_id: net.network.id } });
     expect(router.external_gateway_info.enable_snat).toBe(false);
-    const explicit = await create(snatless, 'routers', 'router', { external_gateway_info: { network_id: net.network.id, enable_snat: true } });
+    const explicit = await create(snatless, 'routers', 'router', {
+      external_gateway_info: { network_id: net.network.id, enable_snat: true },
+    });
     expect(explicit.external_gateway_info.enable_snat).toBe(true);
   });
 });

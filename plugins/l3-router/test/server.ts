@@ -14,7 +14,9 @@ const ML2_CONFIG: TestConfig = {
  * ML2 plus an L3 plugin (the stock one unless `l3` says otherwise) and any other service
  * plugins; `config` sections are merged over the ML2 settings key by key.
  */
-export function startL3(options: { l3?: PluginDefinition; services?: readonly PluginDefinition[]; config?: TestConfig } = {}): Promise<TestServer> {
+export function startL3(
+  options: { l3?: PluginDefinition; services?: readonly PluginDefinition[]; config?: TestConfig } = {},
+): Promise<TestServer> {
   const config: Record<string, Record<string, string | number | boolean | readonly string[]>> = {};
   for (const source of [ML2_CONFIG, options.config ?? {}]) {
     for (const [section, values] of Object.entries(source)) config[section] = { ...config[section], ...values };
@@ -23,14 +25,26 @@ export function startL3(options: { l3?: PluginDefinition; services?: readonly Pl
 }
 
 /** Creates a resource and returns its body, failing loudly on anything but 201. */
-export async function create<T = Record<string, any>>(server: TestServer, collection: string, resource: string, body: object, headers?: Record<string, string>): Promise<T> {
+export async function create<T = Record<string, any>>(
+  server: TestServer,
+  collection: string,
+  resource: string,
+  body: object,
+  headers?: Record<string, string>,
+): Promise<T> {
   const response = await server.request('POST', `/v2.0/${collection}`, { [resource]: body }, headers);
   if (response.status !== 201) throw new Error(`POST ${collection} answered ${response.status}: ${response.text}`);
   return response.body[resource] as T;
 }
 
 /** Sends a request and returns its body, failing loudly unless the status is the expected one. */
-export async function ok<T = Record<string, any>>(server: TestServer, method: string, url: string, body?: unknown, status = 200): Promise<T> {
+export async function ok<T = Record<string, any>>(
+  server: TestServer,
+  method: string,
+  url: string,
+  body?: unknown,
+  status = 200,
+): Promise<T> {
   const response = await server.request(method, url, body);
   if (response.status !== status) throw new Error(`${method} ${url} answered ${response.status}: ${response.text}`);
   return response.body as T;

@@ -15,10 +15,24 @@ import { parseTime, usageExtension, usageIntervalsTable, usageTotals } from './u
 import { topicOf } from './usage/recorder.js';
 
 export { MeteringPlugin } from './plugin.js';
-export { MeteringLabels, MeteringLabelRuleOverlaps, InvalidMeteringRule, meteringLabelsTable, meteringLabelRulesTable } from './labels/labels.js';
+export {
+  MeteringLabels,
+  MeteringLabelRuleOverlaps,
+  InvalidMeteringRule,
+  meteringLabelsTable,
+  meteringLabelRulesTable,
+} from './labels/labels.js';
 export * from './labels/definitions.js';
 export { billingOptions } from './options.js';
-export { usageInterval, usageIntervalsTable, usageExtension, usageTotals, type UsageInterval, type UsageTotal, type UsageKind } from './usage/ledger.js';
+export {
+  usageInterval,
+  usageIntervalsTable,
+  usageExtension,
+  usageTotals,
+  type UsageInterval,
+  type UsageTotal,
+  type UsageKind,
+} from './usage/ledger.js';
 export { SCHEMA_VERSION, osloMessage, billedProject, resourceOf, type UsageEvent } from './usage/notification.js';
 export { UsageRecorder } from './usage/recorder.js';
 export { WebhookSink, cloudEvent, sign, verifySignature, SIGNATURE_HEADER, type WebhookOptions } from './sinks/webhook.js';
@@ -31,16 +45,25 @@ const SINKS = ['webhook', 'amqp'];
 
 /** The sinks `[billing] sinks` names, each checked for the options it needs. */
 function billingSinks(runtime: Runtime, billing: BillingConfig, host: string): BillingSink[] {
-  const problems = billing.sinks.filter((name) => !SINKS.includes(name)).map((name) => `[billing] sinks: unknown sink '${name}' (known: ${SINKS.join(', ')})`);
+  const problems = billing.sinks
+    .filter((name) => !SINKS.includes(name))
+    .map((name) => `[billing] sinks: unknown sink '${name}' (known: ${SINKS.join(', ')})`);
   const needs = (sink: string, option: keyof BillingConfig) =>
     billing.sinks.includes(sink) && billing[option] === '' ? [`[billing] ${option} is required with sinks = ${sink}`] : [];
   problems.push(...needs('webhook', 'webhook_url'), ...needs('webhook', 'webhook_secret'), ...needs('amqp', 'amqp_url'));
-  if (billing.webhook_url !== '' && !URL.canParse(billing.webhook_url)) problems.push(`[billing] webhook_url '${billing.webhook_url}' is not a URL`);
-  if (billing.amqp_url !== '' && !/^amqps?:\/\//.test(billing.amqp_url)) problems.push('[billing] amqp_url must start with amqp:// or amqps://');
+  if (billing.webhook_url !== '' && !URL.canParse(billing.webhook_url))
+    problems.push(`[billing] webhook_url '${billing.webhook_url}' is not a URL`);
+  if (billing.amqp_url !== '' && !/^amqps?:\/\//.test(billing.amqp_url))
+    problems.push('[billing] amqp_url must start with amqp:// or amqps://');
   if (problems.length > 0) throw new StartupError(problems);
   return [...new Set(billing.sinks)].map((name) =>
     name === 'webhook'
-      ? new WebhookSink({ url: billing.webhook_url, secret: billing.webhook_secret, timeoutMs: billing.webhook_timeout_ms, source: `/nucleon/${host}` })
+      ? new WebhookSink({
+          url: billing.webhook_url,
+          secret: billing.webhook_secret,
+          timeoutMs: billing.webhook_timeout_ms,
+          source: `/nucleon/${host}`,
+        })
       : new AmqpSink(
           {
             url: billing.amqp_url,
@@ -61,7 +84,11 @@ function warnAboutOrphans(runtime: Runtime, sinks: readonly BillingSink[]): void
     runtime.outbox
       .pending(topicOf({ name }))
       .then((pending) => {
-        if (pending.length > 0) runtime.log.warn({ sink: name, pending: pending.length }, `usage events wait for the ${name} sink, which [billing] sinks no longer names`);
+        if (pending.length > 0)
+          runtime.log.warn(
+            { sink: name, pending: pending.length },
+            `usage events wait for the ${name} sink, which [billing] sinks no longer names`,
+          );
       })
       .catch(() => {});
   }

@@ -25,7 +25,13 @@ describe.skipIf(!rabbitMqAvailable)('billing to RabbitMQ (real broker, oslo.mess
   let server: TestServer;
   let consumer: ChannelModel;
   let channel: Channel;
-  const received: Array<{ routingKey: string; exchange: string; messageId: unknown; message: OsloMessage; envelope: Record<string, unknown> }> = [];
+  const received: Array<{
+    routingKey: string;
+    exchange: string;
+    messageId: unknown;
+    message: OsloMessage;
+    envelope: Record<string, unknown>;
+  }> = [];
 
   beforeAll(async () => {
     broker = await startRabbitMq();
@@ -59,7 +65,14 @@ describe.skipIf(!rabbitMqAvailable)('billing to RabbitMQ (real broker, oslo.mess
       const envelope = JSON.parse(msg.content.toString('utf8')) as Record<string, unknown>;
       const message = JSON.parse(envelope['oslo.message'] as string) as OsloMessage;
       // At least once: a message whose ack did not reach the broker before a disconnect comes again.
-      if (!received.some((r) => r.message.message_id === message.message_id)) received.push({ routingKey: msg.fields.routingKey, exchange: msg.fields.exchange, messageId: msg.properties.messageId, message, envelope });
+      if (!received.some((r) => r.message.message_id === message.message_id))
+        received.push({
+          routingKey: msg.fields.routingKey,
+          exchange: msg.fields.exchange,
+          messageId: msg.properties.messageId,
+          message,
+          envelope,
+        });
       channel.ack(msg);
     });
   }
@@ -91,7 +104,10 @@ describe.skipIf(!rabbitMqAvailable)('billing to RabbitMQ (real broker, oslo.mess
     await broker.restart();
     await eventually(async () => expect((await server.runtime.outbox.pending()).length).toBe(0), 60_000);
     await consume();
-    await eventually(() => expect(received.map((r) => r.message.event_type)).toEqual(['network.create.end', 'network.update.end', 'network.delete.end']), 30_000);
+    await eventually(
+      () => expect(received.map((r) => r.message.event_type)).toEqual(['network.create.end', 'network.update.end', 'network.delete.end']),
+      30_000,
+    );
     const [, updated, deleted] = received;
     expect(updated!.message.payload).toMatchObject({ network: { id: net.id, name: 'billed-2' } });
     expect(deleted!.message.payload).toMatchObject({ network_id: net.id, network: { id: net.id, name: 'billed-2' } });

@@ -33,13 +33,23 @@ describe('metering labels and rules', () => {
   });
   afterAll(() => server?.close());
 
-  const createRule = (body: Record<string, unknown>) => server.request('POST', '/v2.0/metering/metering-label-rules', { metering_label_rule: body });
+  const createRule = (body: Record<string, unknown>) =>
+    server.request('POST', '/v2.0/metering/metering-label-rules', { metering_label_rule: body });
 
   it('creates, shows, lists and deletes labels; rules go with their label', async () => {
-    const created = await server.request('POST', '/v2.0/metering/metering-labels', { metering_label: { name: 'web', description: 'tenant traffic' } });
+    const created = await server.request('POST', '/v2.0/metering/metering-labels', {
+      metering_label: { name: 'web', description: 'tenant traffic' },
+    });
     expect(created.status).toBe(201);
     const label = created.body.metering_label;
-    expect(label).toEqual({ id: label.id, name: 'web', description: 'tenant traffic', shared: false, project_id: label.project_id, tenant_id: label.project_id });
+    expect(label).toEqual({
+      id: label.id,
+      name: 'web',
+      description: 'tenant traffic',
+      shared: false,
+      project_id: label.project_id,
+      tenant_id: label.project_id,
+    });
     expect((await server.request('GET', `/v2.0/metering/metering-labels/${label.id}`)).body.metering_label).toEqual(label);
     expect((await server.request('GET', '/v2.0/metering/metering-labels?name=web')).body.metering_labels).toEqual([label]);
 
@@ -63,9 +73,15 @@ describe('metering labels and rules', () => {
   });
 
   it("answers Neutron's errors: 400 (where Neutron answers 500), 409 for overlaps, 404 for an unknown label", async () => {
-    const label = (await server.request('POST', '/v2.0/metering/metering-labels', { metering_label: { name: 'checks' } })).body.metering_label;
+    const label = (await server.request('POST', '/v2.0/metering/metering-labels', { metering_label: { name: 'checks' } })).body
+      .metering_label;
     // Neutron raises its unmapped Invalid here and answers 500 (capture 120); this is the client's mistake: 400.
-    const both = await createRule({ metering_label_id: label.id, direction: 'ingress', remote_ip_prefix: '10.0.0.0/8', source_ip_prefix: '10.0.0.0/8' });
+    const both = await createRule({
+      metering_label_id: label.id,
+      direction: 'ingress',
+      remote_ip_prefix: '10.0.0.0/8',
+      source_ip_prefix: '10.0.0.0/8',
+    });
     expect(both.status).toBe(400);
     expect(both.body.NeutronError).toEqual({
       type: 'Invalid',
@@ -93,12 +109,19 @@ describe('metering labels and rules', () => {
     });
     // Another direction, or excluded, is another rule set.
     expect((await createRule({ metering_label_id: label.id, direction: 'egress', remote_ip_prefix: '10.1.0.0/16' })).status).toBe(201);
-    expect((await createRule({ metering_label_id: label.id, direction: 'ingress', excluded: true, remote_ip_prefix: '10.1.0.0/16' })).status).toBe(201);
+    expect(
+      (await createRule({ metering_label_id: label.id, direction: 'ingress', excluded: true, remote_ip_prefix: '10.1.0.0/16' })).status,
+    ).toBe(201);
 
-    const unknown = await createRule({ metering_label_id: '0f0f0f0f-0000-4000-8000-000000000000', direction: 'ingress', remote_ip_prefix: '192.0.2.0/24' });
+    const unknown = await createRule({
+      metering_label_id: '0f0f0f0f-0000-4000-8000-000000000000',
+      direction: 'ingress',
+      remote_ip_prefix: '192.0.2.0/24',
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.NeutronError.type).toBe('MeteringLabelNotFound');
-    const rules = (await server.request('GET', `/v2.0/metering/metering-label-rules?metering_label_id=${label.id}`)).body.metering_label_rules;
+    const rules = (await server.request('GET', `/v2.0/metering/metering-label-rules?metering_label_id=${label.id}`)).body
+      .metering_label_rules;
     expect(rules).toHaveLength(3);
   });
 });
@@ -127,7 +150,9 @@ describe('billing through a webhook that fails deliveries (real HTTP receiver)',
       network: { name: 'public', 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'public' },
     });
     external = network.body.network.id;
-    await server.request('POST', '/v2.0/subnets', { subnet: { network_id: external, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false } });
+    await server.request('POST', '/v2.0/subnets', {
+      subnet: { network_id: external, ip_version: 4, cidr: '203.0.113.0/24', enable_dhcp: false },
+    });
     await eventually(() => expect(receiver.events()).toHaveLength(1));
   });
   afterAll(async () => {
@@ -139,7 +164,12 @@ describe('billing through a webhook that fails deliveries (real HTTP receiver)',
     // Every third attempt fails; every fifth event's answer is lost after it was stored.
     let count = 0;
     receiver.decide((_event, attempt) => (++count % 3 === 0 ? 'fail' : attempt === 1 && count % 5 === 0 ? 'lose-answer' : 'ok'));
-    const call = async (method: string, path: string, body?: unknown, status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200) => {
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      status = method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200,
+    ) => {
       const response = await server.request(method, path, body);
       expect(response.status, response.text).toBe(status);
       return response.body;
@@ -157,7 +187,12 @@ describe('billing through a webhook that fails deliveries (real HTTP receiver)',
     // Deleting the port disassociates its floating IP: an update event Neutron's API never notifies.
     await call('DELETE', `/v2.0/ports/${port2.id}`);
     // A refused change leaves no event: the address is taken.
-    await call('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external, floating_ip_address: fip.floating_ip_address } }, 409);
+    await call(
+      'POST',
+      '/v2.0/floatingips',
+      { floatingip: { floating_network_id: external, floating_ip_address: fip.floating_ip_address } },
+      409,
+    );
     await call('DELETE', `/v2.0/floatingips/${fip.id}`);
 
     const expected = [
@@ -184,7 +219,12 @@ describe('billing through a webhook that fails deliveries (real HTTP receiver)',
 
     // The shape: CloudEvents 1.0 around the oslo.messaging message; payload as Neutron's plus the schema version.
     const fipCreate = events.find((e) => e.type === 'floatingip.create.end')!;
-    expect(fipCreate).toMatchObject({ specversion: '1.0', source: expect.stringMatching(/^\/nucleon\//), projectid: fip.project_id, datacontenttype: 'application/json' });
+    expect(fipCreate).toMatchObject({
+      specversion: '1.0',
+      source: expect.stringMatching(/^\/nucleon\//),
+      projectid: fip.project_id,
+      datacontenttype: 'application/json',
+    });
     expect(fipCreate.data).toMatchObject({
       message_id: fipCreate.id,
       event_type: 'floatingip.create.end',
@@ -196,27 +236,50 @@ describe('billing through a webhook that fails deliveries (real HTTP receiver)',
     const reassociated = events.filter((e) => e.type === 'floatingip.update.end');
     expect(reassociated.map((e) => (e.data.payload.floatingip as { port_id: string | null }).port_id)).toEqual([port2.id, null]);
     const deleted = events.find((e) => e.type === 'floatingip.delete.end')!;
-    expect(deleted.data.payload).toMatchObject({ floatingip_id: fip.id, floatingip: { id: fip.id, floating_ip_address: fip.floating_ip_address } });
+    expect(deleted.data.payload).toMatchObject({
+      floatingip_id: fip.id,
+      floatingip: { id: fip.id, floating_ip_address: fip.floating_ip_address },
+    });
 
     // The ledger: one existence interval, two association intervals, each bounded by its events.
-    const intervals = (await call('GET', `/v2.0/metering/usage-intervals?resource_id=${fip.id}&sort_key=started_at&sort_dir=asc&sort_key=kind&sort_dir=desc`))
-      .usage_intervals as Array<Record<string, string | null>>;
+    const intervals = (
+      await call('GET', `/v2.0/metering/usage-intervals?resource_id=${fip.id}&sort_key=started_at&sort_dir=asc&sort_key=kind&sort_dir=desc`)
+    ).usage_intervals as Array<Record<string, string | null>>;
     const timeOf = (event: ReceivedEvent) => `${event.data.timestamp.replace(' ', 'T')}Z`;
     const byType = (type: string, nth = 0) => events.filter((e) => e.type === type)[nth]!;
     expect(intervals.map((i) => [i.kind, i.started_at, i.ended_at, i.start_event_id, i.end_event_id])).toEqual([
       ['exists', timeOf(byType('floatingip.create.end')), timeOf(deleted), byType('floatingip.create.end').id, deleted.id],
-      ['associated', timeOf(byType('floatingip.create.end')), timeOf(byType('floatingip.update.end')), byType('floatingip.create.end').id, byType('floatingip.update.end').id],
-      ['associated', timeOf(byType('floatingip.update.end')), timeOf(byType('floatingip.update.end', 1)), byType('floatingip.update.end').id, byType('floatingip.update.end', 1).id],
+      [
+        'associated',
+        timeOf(byType('floatingip.create.end')),
+        timeOf(byType('floatingip.update.end')),
+        byType('floatingip.create.end').id,
+        byType('floatingip.update.end').id,
+      ],
+      [
+        'associated',
+        timeOf(byType('floatingip.update.end')),
+        timeOf(byType('floatingip.update.end', 1)),
+        byType('floatingip.update.end').id,
+        byType('floatingip.update.end', 1).id,
+      ],
     ]);
     expect(intervals[1]).toMatchObject({ project_id: fip.project_id, resource_type: 'floatingip', details: { port_id: port.id } });
     const network = (await call('GET', `/v2.0/metering/usage-intervals?resource_id=${net.id}`)).usage_intervals;
     expect(network).toEqual([
-      expect.objectContaining({ kind: 'exists', started_at: timeOf(byType('network.create.end')), ended_at: null, details: expect.objectContaining({ name: 'app' }) }),
+      expect.objectContaining({
+        kind: 'exists',
+        started_at: timeOf(byType('network.create.end')),
+        ended_at: null,
+        details: expect.objectContaining({ name: 'app' }),
+      }),
     ]);
 
     // A time window: the intervals overlapping it, and totals clipped to it.
     const after = new Date(Date.parse(timeOf(deleted)) + 1);
-    expect((await call('GET', `/v2.0/metering/usage-intervals?resource_id=${fip.id}&start=${after.toISOString()}`)).usage_intervals).toEqual([]);
+    expect(
+      (await call('GET', `/v2.0/metering/usage-intervals?resource_id=${fip.id}&start=${after.toISOString()}`)).usage_intervals,
+    ).toEqual([]);
     const startedAt = Date.parse(timeOf(byType('floatingip.create.end')));
     const totals = await usageTotals(server.runtime.db, new Date(startedAt), after, fip.project_id);
     const existed = totals.find((t) => t.resource_type === 'floatingip' && t.kind === 'exists')!;

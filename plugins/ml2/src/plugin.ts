@@ -126,4 +126,3 @@ export class Ml2Plugin implements CorePluginApi {
     return this.securityGroups.deleteRule(ctx, id);
   }
 }
-

@@ -18,7 +18,9 @@ const dnsClaimer = definePlugin({
   description: 'claims dns-integration for tests',
   coreVersion: '^0.1.0',
   supportedExtensionAliases: ['dns-integration', 'router'],
-  extensions: [defineExtension({ alias: 'router', name: 'router stand-in', description: 'for tests', updated: '2012-07-20T10:00:00-00:00' })],
+  extensions: [
+    defineExtension({ alias: 'router', name: 'router stand-in', description: 'for tests', updated: '2012-07-20T10:00:00-00:00' }),
+  ],
   create: () => ({}),
 });
 
@@ -137,7 +139,9 @@ describe('under the default [DEFAULT] dns_domain (openstacklocal)', () => {
   test('a requested dns_name is ignored, as Neutron ignores it under the default domain', async () => {
     const port = await create(server, 'ports', 'port', { network_id: net.id, dns_name: 'vm1', fixed_ips: [{ ip_address: '10.20.0.59' }] });
     expect(port.dns_name).toBe('');
-    expect(port.dns_assignment).toEqual([{ ip_address: '10.20.0.59', hostname: 'host-10-20-0-59', fqdn: 'host-10-20-0-59.openstacklocal.' }]);
+    expect(port.dns_assignment).toEqual([
+      { ip_address: '10.20.0.59', hostname: 'host-10-20-0-59', fqdn: 'host-10-20-0-59.openstacklocal.' },
+    ]);
     const updated = await server.request('PUT', `/v2.0/ports/${port.id}`, { port: { dns_name: 'vm2' } });
     expect(updated.status).toBe(200);
     expect(updated.body.port.dns_name).toBe('');
@@ -145,7 +149,8 @@ describe('under the default [DEFAULT] dns_domain (openstacklocal)', () => {
     expect(await failure(server.request('PUT', `/v2.0/ports/${port.id}`, { port: { dns_name: '-vm' } }))).toEqual({
       status: 400,
       type: 'HTTPBadRequest',
-      message: "Invalid input for dns_name. Reason: '-vm' not a valid PQDN or FQDN. Reason: Name '-vm' must not start or end with a hyphen.",
+      message:
+        "Invalid input for dns_name. Reason: '-vm' not a valid PQDN or FQDN. Reason: Name '-vm' must not start or end with a hyphen.",
     });
   });
 
@@ -198,7 +203,11 @@ describe('under a [DEFAULT] dns_domain of its own', () => {
     expect(other.body.port.dns_name).toBe('vm2.example.org.');
     const cleared = await server.request('PUT', `/v2.0/ports/${port.id}`, { port: { dns_name: '' } });
     expect(cleared.body.port.dns_name).toBe('');
-    expect(cleared.body.port.dns_assignment[0]).toEqual({ ip_address: '10.20.0.8', hostname: 'host-10-20-0-8', fqdn: 'host-10-20-0-8.example.org.' });
+    expect(cleared.body.port.dns_assignment[0]).toEqual({
+      ip_address: '10.20.0.8',
+      hostname: 'host-10-20-0-8',
+      fqdn: 'host-10-20-0-8.example.org.',
+    });
   });
 
   test('names must make an FQDN under that domain', async () => {

@@ -60,7 +60,12 @@ describe('network create', () => {
         'InvalidInput',
         "Invalid input for operation: physical_network 'other' unknown for flat provider network.",
       ],
-      [{ 'provider:network_type': 'flat' }, 400, 'InvalidInput', 'Invalid input for operation: physical_network required for flat provider network.'],
+      [
+        { 'provider:network_type': 'flat' },
+        400,
+        'InvalidInput',
+        'Invalid input for operation: physical_network required for flat provider network.',
+      ],
       [
         { 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1', 'provider:segmentation_id': 5000 },
         400,
@@ -95,7 +100,9 @@ describe('network create', () => {
     expect(neutronError(taken).type).toBe('VlanIdInUse');
     const allocated = [];
     for (let i = 0; i < 2; i++) {
-      allocated.push(await create(server, 'networks', 'network', { 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' }));
+      allocated.push(
+        await create(server, 'networks', 'network', { 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' }),
+      );
     }
     expect(allocated.map((n) => n['provider:segmentation_id']).sort()).toEqual([101, 102]);
     const full = await server.request('POST', '/v2.0/networks', {
@@ -108,7 +115,10 @@ describe('network create', () => {
     });
     // Deleting a network gives its VLAN back.
     expect((await server.request('DELETE', `/v2.0/networks/${allocated[0]!.id}`)).status).toBe(204);
-    const reused = await create(server, 'networks', 'network', { 'provider:network_type': 'vlan', 'provider:physical_network': 'physnet1' });
+    const reused = await create(server, 'networks', 'network', {
+      'provider:network_type': 'vlan',
+      'provider:physical_network': 'physnet1',
+    });
     expect(reused['provider:segmentation_id']).toBe(allocated[0]!['provider:segmentation_id']);
   });
 
@@ -118,7 +128,10 @@ describe('network create', () => {
     const again = await server.request('POST', '/v2.0/networks', {
       network: { 'provider:network_type': 'vxlan', 'provider:segmentation_id': 77 },
     });
-    expect(neutronError(again)).toMatchObject({ type: 'TunnelIdInUse', message: 'Unable to create the network. The tunnel ID 77 is in use.' });
+    expect(neutronError(again)).toMatchObject({
+      type: 'TunnelIdInUse',
+      message: 'Unable to create the network. The tunnel ID 77 is in use.',
+    });
   });
 
   test('MTU: at most what the segment allows', async () => {
@@ -136,7 +149,11 @@ describe('network create', () => {
       [{ name: 'x' }, 'HTTPBadRequest', "Unable to find 'network' in request body"],
       [{ network: { admin_state_up: 'maybe' } }, 'InvalidInput', "Invalid input for operation: 'maybe' cannot be converted to boolean."],
       [{ network: { status: 'ACTIVE' } }, 'HTTPBadRequest', "Attribute 'status' not allowed in POST"],
-      [{ network: { name: 'x'.repeat(256) } }, 'HTTPBadRequest', `Invalid input for name. Reason: '${'x'.repeat(256)}' exceeds maximum length of 255.`],
+      [
+        { network: { name: 'x'.repeat(256) } },
+        'HTTPBadRequest',
+        `Invalid input for name. Reason: '${'x'.repeat(256)}' exceeds maximum length of 255.`,
+      ],
       [{ network: { name: null } }, 'HTTPBadRequest', "Invalid input for name. Reason: 'None' is not a valid string."],
       [{ network: { project_id: 'a', tenant_id: 'b' } }, 'HTTPBadRequest', "'project_id' and 'tenant_id' do not match"],
       [{ networks: [] }, 'HTTPBadRequest', 'Resources required'],
@@ -177,18 +194,30 @@ describe('network show, update, delete', () => {
     const updated = await server.request('PUT', `/v2.0/networks/${network.id}`, { network: { name: 'rev2', description: 'updated' } });
     expect(updated.status).toBe(200);
     expect(updated.body.network).toMatchObject({ name: 'rev2', description: 'updated', revision_number: 2 });
-    const stale = await server.request('PUT', `/v2.0/networks/${network.id}`, { network: { description: 'stale' } }, { 'if-match': 'revision_number=1' });
+    const stale = await server.request(
+      'PUT',
+      `/v2.0/networks/${network.id}`,
+      { network: { description: 'stale' } },
+      { 'if-match': 'revision_number=1' },
+    );
     expect(stale.status).toBe(412);
     expect(neutronError(stale)).toEqual({
       type: 'RevisionNumberConstraintFailed',
       message: 'Constrained to 1, but current revision is 2',
       detail: '',
     });
-    const fresh = await server.request('PUT', `/v2.0/networks/${network.id}`, { network: { description: 'fresh' } }, { 'if-match': '"revision_number=2"' });
+    const fresh = await server.request(
+      'PUT',
+      `/v2.0/networks/${network.id}`,
+      { network: { description: 'fresh' } },
+      { 'if-match': '"revision_number=2"' },
+    );
     expect(fresh.body.network.revision_number).toBe(3);
     const malformed = await server.request('PUT', `/v2.0/networks/${network.id}`, { network: {} }, { 'if-match': 'revision_number=abc' });
     expect(malformed.status).toBe(400);
-    expect(neutronError(malformed).message).toBe('Bad if-match request: Revision number etag must be in the format of revision_number=<int>.');
+    expect(neutronError(malformed).message).toBe(
+      'Bad if-match request: Revision number etag must be in the format of revision_number=<int>.',
+    );
     const deleteStale = await server.request('DELETE', `/v2.0/networks/${network.id}`, undefined, { 'if-match': 'revision_number=1' });
     expect(deleteStale.status).toBe(412);
   });

@@ -67,7 +67,9 @@ describe('port create', () => {
       message: `IP address 10.20.0.50 already allocated in subnet ${subnet}`,
       detail: '',
     });
-    const outside = await server.request('POST', '/v2.0/ports', { port: { network_id: net, fixed_ips: [{ subnet_id: subnet, ip_address: '10.99.0.5' }] } });
+    const outside = await server.request('POST', '/v2.0/ports', {
+      port: { network_id: net, fixed_ips: [{ subnet_id: subnet, ip_address: '10.99.0.5' }] },
+    });
     expect(neutronError(outside)).toEqual({
       type: 'InvalidIpForSubnet',
       message: 'IP address 10.99.0.5 is not a valid IP for the specified subnet.',
@@ -75,7 +77,9 @@ describe('port create', () => {
     });
     const noSubnet = await server.request('POST', '/v2.0/ports', { port: { network_id: net, fixed_ips: [{ ip_address: '10.99.0.5' }] } });
     expect(neutronError(noSubnet).type).toBe('InvalidIpForNetwork');
-    const broadcast = await server.request('POST', '/v2.0/ports', { port: { network_id: net, fixed_ips: [{ ip_address: '10.20.0.255' }] } });
+    const broadcast = await server.request('POST', '/v2.0/ports', {
+      port: { network_id: net, fixed_ips: [{ ip_address: '10.20.0.255' }] },
+    });
     expect(neutronError(broadcast).type).toBe('InvalidIpForNetwork');
     // Outside the pools but inside the subnet is allowed when asked for (the gateway address, say).
     const gateway = await create(server, 'ports', 'port', { network_id: net, fixed_ips: [{ ip_address: '10.20.0.1' }] });
@@ -129,7 +133,9 @@ describe('port create', () => {
     const port = await create(server, 'ports', 'port', { network_id: dual, mac_address: 'fa:16:3e:12:34:56' });
     expect(port.fixed_ips).toHaveLength(2);
     expect(port.fixed_ips).toContainEqual({ subnet_id: v6.id, ip_address: '2001:db8:30:0:f816:3eff:fe12:3456' });
-    const direct = await server.request('POST', '/v2.0/ports', { port: { network_id: dual, fixed_ips: [{ ip_address: '2001:db8:30::5' }] } });
+    const direct = await server.request('POST', '/v2.0/ports', {
+      port: { network_id: dual, fixed_ips: [{ ip_address: '2001:db8:30::5' }] },
+    });
     expect(neutronError(direct).type).toBe('AllocationOnAutoAddressSubnet');
   });
 
@@ -240,7 +246,9 @@ describe('port lists', () => {
       ['p2', '10.60.0.12', 'compute:nova'],
       ['p3', '10.60.0.13', ''],
     ] as const) {
-      ids.push((await create(server, 'ports', 'port', { network_id: listNet, name, device_owner: owner, fixed_ips: [{ ip_address: ip }] })).id);
+      ids.push(
+        (await create(server, 'ports', 'port', { network_id: listNet, name, device_owner: owner, fixed_ips: [{ ip_address: ip }] })).id,
+      );
     }
   });
 
@@ -256,7 +264,11 @@ describe('port lists', () => {
     const emptyOwner = await server.request('GET', `/v2.0/ports?network_id=${listNet}&device_owner=&fields=name`);
     expect(emptyOwner.body.ports.map((p: any) => p.name).sort()).toEqual(['p1', 'p3']);
     const unknown = await server.request('GET', '/v2.0/ports?bogus_filter=1');
-    expect(neutronError(unknown)).toEqual({ type: 'HTTPBadRequest', message: "['bogus_filter'] is invalid attribute for filtering", detail: '' });
+    expect(neutronError(unknown)).toEqual({
+      type: 'HTTPBadRequest',
+      message: "['bogus_filter'] is invalid attribute for filtering",
+      detail: '',
+    });
   });
 
   test('sorting and its errors', async () => {
@@ -307,8 +319,15 @@ describe('port lists', () => {
 describe('concurrency', () => {
   test('200 concurrent creates on one /24 get distinct addresses, or 409 once the pool is exhausted', async () => {
     const busy = (await create(server, 'networks', 'network', {})).id;
-    await create(server, 'subnets', 'subnet', { network_id: busy, ip_version: 4, cidr: '10.70.0.0/24', allocation_pools: [{ start: '10.70.0.10', end: '10.70.0.159' }] });
-    const responses = await Promise.all(Array.from({ length: 200 }, () => server.request('POST', '/v2.0/ports', { port: { network_id: busy } })));
+    await create(server, 'subnets', 'subnet', {
+      network_id: busy,
+      ip_version: 4,
+      cidr: '10.70.0.0/24',
+      allocation_pools: [{ start: '10.70.0.10', end: '10.70.0.159' }],
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, () => server.request('POST', '/v2.0/ports', { port: { network_id: busy } })),
+    );
     const created = responses.filter((r) => r.status === 201);
     const refused = responses.filter((r) => r.status !== 201);
     expect(created).toHaveLength(150);

@@ -68,7 +68,9 @@ describe('enforcement', () => {
   test('concurrent creates never overshoot a limit', async () => {
     const headers = { 'x-project-id': 'race-project' };
     await server.request('PUT', '/v2.0/quotas/race-project', { quota: { network: 5 } });
-    const responses = await Promise.all(Array.from({ length: 20 }, () => server.request('POST', '/v2.0/networks', { network: {} }, headers)));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => server.request('POST', '/v2.0/networks', { network: {} }, headers)),
+    );
     expect(responses.filter((r) => r.status === 201)).toHaveLength(5);
     expect(responses.filter((r) => r.status === 409)).toHaveLength(15);
   });

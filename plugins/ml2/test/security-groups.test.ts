@@ -52,7 +52,12 @@ describe('the default security group', () => {
       message: 'Updating default security group not allowed.',
       detail: '',
     });
-    const described = await server.request('PUT', `/v2.0/security-groups/${group.id}`, { security_group: { description: 'mine' } }, headers);
+    const described = await server.request(
+      'PUT',
+      `/v2.0/security-groups/${group.id}`,
+      { security_group: { description: 'mine' } },
+      headers,
+    );
     expect(described.body.security_group.description).toBe('mine');
     const named = await server.request('POST', '/v2.0/security-groups', { security_group: { name: 'Default' } }, headers);
     expect(named.status).toBe(409);
@@ -72,7 +77,15 @@ describe('security groups and rules', () => {
       ['egress', 'IPv4'],
       ['egress', 'IPv6'],
     ]);
-    const ssh = { security_group_id: group.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0' };
+    const ssh = {
+      security_group_id: group.id,
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
+      port_range_min: 22,
+      port_range_max: 22,
+      remote_ip_prefix: '0.0.0.0/0',
+    };
     const rule = await create(server, 'security-group-rules', 'security_group_rule', ssh);
     expect(rule).toMatchObject({ ...ssh, normalized_cidr: '0.0.0.0/0', remote_group_id: null, description: '', revision_number: 0 });
     expect(rule.tags).toBeUndefined();
@@ -99,15 +112,40 @@ describe('security groups and rules', () => {
     const base = { security_group_id: group.id, direction: 'ingress' };
     const cases: Array<[object, number, string, string?]> = [
       [{ protocol: 'bogus' }, 400, 'SecurityGroupRuleInvalidProtocol'],
-      [{ protocol: 'tcp', port_range_min: 100, port_range_max: 10 }, 400, 'SecurityGroupInvalidPortRange', 'For TCP/UDP protocols, port_range_min must be <= port_range_max'],
+      [
+        { protocol: 'tcp', port_range_min: 100, port_range_max: 10 },
+        400,
+        'SecurityGroupInvalidPortRange',
+        'For TCP/UDP protocols, port_range_min must be <= port_range_max',
+      ],
       [{ port_range_min: 22, port_range_max: 22 }, 400, 'SecurityGroupProtocolRequiredWithPorts'],
-      [{ protocol: 'tcp', port_range_min: 70000, port_range_max: 70000 }, 400, 'SecurityGroupInvalidPortValue', 'Invalid value for port 70000'],
+      [
+        { protocol: 'tcp', port_range_min: 70000, port_range_max: 70000 },
+        400,
+        'SecurityGroupInvalidPortValue',
+        'Invalid value for port 70000',
+      ],
       [{ protocol: 'icmp', port_range_max: 3 }, 400, 'SecurityGroupMissingIcmpType'],
       [{ protocol: 'gre', port_range_min: 1, port_range_max: 2 }, 400, 'SecurityGroupInvalidProtocolForPort'],
-      [{ ethertype: 'IPv6', remote_ip_prefix: '10.0.0.0/8' }, 400, 'SecurityGroupRuleParameterConflict', 'Conflicting value ethertype IPv6 for CIDR 10.0.0.0/8'],
-      [{ ethertype: 'IPv5' }, 400, 'SecurityGroupRuleInvalidEtherType', "Security group rule for ethertype 'IPv5' not supported. Allowed values are ['IPv4', 'IPv6']."],
+      [
+        { ethertype: 'IPv6', remote_ip_prefix: '10.0.0.0/8' },
+        400,
+        'SecurityGroupRuleParameterConflict',
+        'Conflicting value ethertype IPv6 for CIDR 10.0.0.0/8',
+      ],
+      [
+        { ethertype: 'IPv5' },
+        400,
+        'SecurityGroupRuleInvalidEtherType',
+        "Security group rule for ethertype 'IPv5' not supported. Allowed values are ['IPv4', 'IPv6'].",
+      ],
       [{ remote_ip_prefix: 'nonsense' }, 400, 'InvalidCIDR', 'Invalid CIDR nonsense given as IP prefix.'],
-      [{ direction: 'sideways' }, 400, 'HTTPBadRequest', "Invalid input for direction. Reason: 'sideways' is not in ['ingress', 'egress']."],
+      [
+        { direction: 'sideways' },
+        400,
+        'HTTPBadRequest',
+        "Invalid input for direction. Reason: 'sideways' is not in ['ingress', 'egress'].",
+      ],
       [{ security_group_id: '00000000-0000-0000-0000-000000000000' }, 404, 'SecurityGroupNotFound'],
     ];
     for (const [body, status, type, message] of cases) {
@@ -121,7 +159,9 @@ describe('security groups and rules', () => {
     expect(neutronError(protocol).message).toBe(
       "Security group rule protocol bogus not supported. Only protocol values [None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'hopopt', 'icmp', 'igmp', 'ip', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp'] and integer representations [0 to 255] are supported.",
     );
-    const noUpdate = await server.request('PUT', `/v2.0/security-group-rules/${group.security_group_rules[0].id}`, { security_group_rule: {} });
+    const noUpdate = await server.request('PUT', `/v2.0/security-group-rules/${group.security_group_rules[0].id}`, {
+      security_group_rule: {},
+    });
     expect(noUpdate.status).toBe(404);
   });
 

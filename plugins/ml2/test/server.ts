@@ -19,7 +19,13 @@ export function startMl2(config: TestConfig = {}): Promise<TestServer> {
 }
 
 /** Creates a resource and returns its body, failing loudly on anything but 201. */
-export async function create<T = Record<string, any>>(server: TestServer, collection: string, resource: string, body: object, headers?: Record<string, string>): Promise<T> {
+export async function create<T = Record<string, any>>(
+  server: TestServer,
+  collection: string,
+  resource: string,
+  body: object,
+  headers?: Record<string, string>,
+): Promise<T> {
   const response = await server.request('POST', `/v2.0/${collection}`, { [resource]: body }, headers);
   if (response.status !== 201) throw new Error(`POST ${collection} answered ${response.status}: ${response.text}`);
   return response.body[resource] as T;

@@ -134,7 +134,10 @@ describe('subnet create', () => {
     });
     expect(await subnetError({ ...base, allocation_pools: [{ start: '10.50.0.2', end: '10.50.1.10' }] })).toMatchObject({
       status: 400,
-      error: { type: 'OutOfBoundsAllocationPool', message: 'The allocation pool 10.50.0.2-10.50.1.10 spans beyond the subnet cidr 10.50.0.0/24.' },
+      error: {
+        type: 'OutOfBoundsAllocationPool',
+        message: 'The allocation pool 10.50.0.2-10.50.1.10 spans beyond the subnet cidr 10.50.0.0/24.',
+      },
     });
     expect(
       await subnetError({
@@ -147,7 +150,10 @@ describe('subnet create', () => {
     ).toMatchObject({ status: 409, error: { type: 'OverlappingAllocationPools' } });
     expect(await subnetError({ ...base, allocation_pools: [{ start: '10.50.0.1', end: '10.50.0.40' }] })).toMatchObject({
       status: 409,
-      error: { type: 'GatewayConflictWithAllocationPools', message: 'Gateway ip 10.50.0.1 conflicts with allocation pool 10.50.0.1-10.50.0.40.' },
+      error: {
+        type: 'GatewayConflictWithAllocationPools',
+        message: 'Gateway ip 10.50.0.1 conflicts with allocation pool 10.50.0.1-10.50.0.40.',
+      },
     });
     expect(await subnetError({ ...base, allocation_pools: [{ start: '10.50.0.2' }] })).toMatchObject({
       status: 400,
@@ -158,9 +164,14 @@ describe('subnet create', () => {
   test('DNS servers and host routes: limits and versions', async () => {
     const net = await network();
     const base = { network_id: net, ip_version: 4, cidr: '10.60.0.0/24' };
-    expect(await subnetError({ ...base, dns_nameservers: ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4', '1.1.1.5', '1.1.1.6'] })).toMatchObject({
+    expect(
+      await subnetError({ ...base, dns_nameservers: ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4', '1.1.1.5', '1.1.1.6'] }),
+    ).toMatchObject({
       status: 400,
-      error: { type: 'DNSNameServersExhausted', message: 'Unable to complete operation for new subnet. The number of DNS nameservers exceeds the limit 5.' },
+      error: {
+        type: 'DNSNameServersExhausted',
+        message: 'Unable to complete operation for new subnet. The number of DNS nameservers exceeds the limit 5.',
+      },
     });
     expect(await subnetError({ ...base, dns_nameservers: ['1.1.1.1', '1.1.1.1'] })).toMatchObject({
       error: { message: "Invalid input for dns_nameservers. Reason: Duplicate nameserver '1.1.1.1'." },
@@ -181,7 +192,13 @@ describe('subnet create', () => {
       error: { message: 'Invalid input for operation: ipv6_ra_mode is not valid when ip_version is 4.' },
     });
     expect(
-      await subnetError({ network_id: net, ip_version: 6, cidr: '2001:db8:70::/64', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'dhcpv6-stateful' }),
+      await subnetError({
+        network_id: net,
+        ip_version: 6,
+        cidr: '2001:db8:70::/64',
+        ipv6_ra_mode: 'slaac',
+        ipv6_address_mode: 'dhcpv6-stateful',
+      }),
     ).toMatchObject({ error: { type: 'InvalidInput' } });
     expect(await subnetError({ network_id: net, ip_version: 6, cidr: '2001:db8:71::/80', ipv6_address_mode: 'slaac' })).toMatchObject({
       error: {
@@ -189,7 +206,9 @@ describe('subnet create', () => {
           'Invalid input for operation: Invalid CIDR 2001:db8:71::/80 for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64.',
       },
     });
-    expect(await subnetError({ network_id: net, ip_version: 6, cidr: '2001:db8:72::/64', ipv6_address_mode: 'slaac', enable_dhcp: false })).toMatchObject({
+    expect(
+      await subnetError({ network_id: net, ip_version: 6, cidr: '2001:db8:72::/64', ipv6_address_mode: 'slaac', enable_dhcp: false }),
+    ).toMatchObject({
       error: { message: 'Invalid input for operation: ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.' },
     });
   });
@@ -243,7 +262,10 @@ describe('subnet update and delete', () => {
     const net = await network();
     await create(server, 'subnets', 'subnet', { network_id: net, ip_version: 6, cidr: '2001:db8:99::/64' });
     await create(server, 'subnets', 'subnet', { network_id: net, ip_version: 4, cidr: '10.99.0.0/24' });
-    const listed = await server.request('GET', `/v2.0/subnets?network_id=${net}&sort_key=ip_version&sort_dir=asc&fields=cidr&fields=ip_version`);
+    const listed = await server.request(
+      'GET',
+      `/v2.0/subnets?network_id=${net}&sort_key=ip_version&sort_dir=asc&fields=cidr&fields=ip_version`,
+    );
     expect(listed.body.subnets).toEqual([
       { ip_version: 4, cidr: '10.99.0.0/24' },
       { ip_version: 6, cidr: '2001:db8:99::/64' },

@@ -18,9 +18,10 @@ export const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 export const CLI_PRESENT = existsSync(OPENSTACK);
 
 if (!CLI_PRESENT && process.env.NUCLEON_REQUIRE_OPENSTACK_CLI) {
-  throw new Error(`NUCLEON_REQUIRE_OPENSTACK_CLI is set but ${OPENSTACK} does not exist (apt-get install python3-openstackclient): refusing to skip the CLI tests`);
+  throw new Error(
+    `NUCLEON_REQUIRE_OPENSTACK_CLI is set but ${OPENSTACK} does not exist (apt-get install python3-openstackclient): refusing to skip the CLI tests`,
+  );
 }
-
 
 /** Per step: a handful of CLI commands at one to three seconds each. */
 export const STEP_TIMEOUT = 180_000;
@@ -47,7 +48,9 @@ export interface CliRun {
 export function show(run: CliRun): string {
   const status = run.signal ? `was killed by ${run.signal}` : `exited ${run.code}`;
   const lines = run.stderr.split('\n');
-  const exchanges = lines.filter((l) => /^(REQ: |RESP: |RESP BODY: )|Retrying|Failure: /.test(l) && !l.includes('/v3')).map((l) => `  ${l.slice(0, 600)}`);
+  const exchanges = lines
+    .filter((l) => /^(REQ: |RESP: |RESP BODY: )|Retrying|Failure: /.test(l) && !l.includes('/v3'))
+    .map((l) => `  ${l.slice(0, 600)}`);
   const message = lines.filter((l) => /^(Error while executing command|[A-Za-z]+Exception: |No \w+ found|\d+ of \d+ )/.test(l));
   return (
     `\`openstack ${run.args.join(' ')}\` (as ${run.who}) ${status} after ${Math.round(run.ms)} ms\n` +
@@ -137,7 +140,10 @@ export interface Mode {
 export function lastRequests(server: ServerProcess | undefined, count = 15): string {
   const lines = server?.logs.filter((l) => l.msg === 'request').slice(-count) ?? [];
   return lines
-    .map((l) => `  ${new Date(Number(l.time)).toISOString().slice(11, 23)} ${String(l.reqId)} ${String(l.method)} ${String(l.url)} → ${String(l.status)} in ${String(l.ms)} ms`)
+    .map(
+      (l) =>
+        `  ${new Date(Number(l.time)).toISOString().slice(11, 23)} ${String(l.reqId)} ${String(l.method)} ${String(l.url)} → ${String(l.status)} in ${String(l.ms)} ms`,
+    )
     .join('\n');
 }
 
@@ -179,7 +185,16 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
     });
 
   step('an admin creates a flat external network and its subnet', async (s) => {
-    s.ext = await mode.admin.json(['network', 'create', 'public', '--external', '--provider-network-type', 'flat', '--provider-physical-network', 'public']);
+    s.ext = await mode.admin.json([
+      'network',
+      'create',
+      'public',
+      '--external',
+      '--provider-network-type',
+      'flat',
+      '--provider-physical-network',
+      'public',
+    ]);
     expect(s.ext).toMatchObject({
       name: 'public',
       'router:external': true,
@@ -237,8 +252,19 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
 
   step('subnets: create with a range, a gateway and a pool; list by network; show; the network lists it', async (s) => {
     s.subnet = await mode.user.json([
-      'subnet', 'create', 'private-v4', '--network', 'private-net', '--subnet-range', '10.10.0.0/24',
-      '--gateway', '10.10.0.1', '--allocation-pool', 'start=10.10.0.10,end=10.10.0.99', '--dns-nameserver', '192.0.2.53',
+      'subnet',
+      'create',
+      'private-v4',
+      '--network',
+      'private-net',
+      '--subnet-range',
+      '10.10.0.0/24',
+      '--gateway',
+      '10.10.0.1',
+      '--allocation-pool',
+      'start=10.10.0.10,end=10.10.0.99',
+      '--dns-nameserver',
+      '192.0.2.53',
     ]);
     expect(s.subnet).toMatchObject({
       name: 'private-v4',
@@ -266,7 +292,15 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
   });
 
   step('ports: create with a fixed IP, list by network, rename with set --name, show', async (s) => {
-    const port = await mode.user.json(['port', 'create', 'vm-port', '--network', 'private-net', '--fixed-ip', 'subnet=private-v4,ip-address=10.10.0.20']);
+    const port = await mode.user.json([
+      'port',
+      'create',
+      'vm-port',
+      '--network',
+      'private-net',
+      '--fixed-ip',
+      'subnet=private-v4,ip-address=10.10.0.20',
+    ]);
     expect(port).toMatchObject({
       name: 'vm-port',
       network_id: s.net.id,
@@ -288,7 +322,13 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
 
     expect(await mode.user.ok(['port', 'set', 'vm-port', '--name', 'vm-port-1'])).toBe('');
     s.port = await mode.user.json(['port', 'show', 'vm-port-1']);
-    expect(s.port).toMatchObject({ id: port.id, name: 'vm-port-1', mac_address: port.mac_address, fixed_ips: port.fixed_ips, network_id: s.net.id });
+    expect(s.port).toMatchObject({
+      id: port.id,
+      name: 'vm-port-1',
+      mac_address: port.mac_address,
+      fixed_ips: port.fixed_ips,
+      network_id: s.net.id,
+    });
     expect(s.port.revision_number).toBeGreaterThan(port.revision_number);
   });
 
@@ -298,7 +338,9 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
 
     const inUse = await mode.user.fails(['network', 'delete', 'private-net']);
     expect(inUse.stderr).toContain('ConflictException: 409');
-    expect(inUse.stderr).toContain(`Unable to complete operation on network ${s.net.id}. There are one or more ports still in use on the network`);
+    expect(inUse.stderr).toContain(
+      `Unable to complete operation on network ${s.net.id}. There are one or more ports still in use on the network`,
+    );
     expect(inUse.stderr).toContain('1 of 1 networks failed to delete.');
 
     const outside = await mode.user.fails(['port', 'create', 'stray', '--network', 'private-net', '--fixed-ip', 'ip-address=192.0.2.7']);
@@ -334,7 +376,12 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
       'Port Range': '22:22',
       Direction: 'ingress',
     });
-    expect(rules.filter((r) => r.Direction === 'egress').map((r) => `${r.Ethertype} ${r['IP Range']}`).sort()).toEqual(['IPv4 0.0.0.0/0', 'IPv6 ::/0']);
+    expect(
+      rules
+        .filter((r) => r.Direction === 'egress')
+        .map((r) => `${r.Ethertype} ${r['IP Range']}`)
+        .sort(),
+    ).toEqual(['IPv4 0.0.0.0/0', 'IPv6 ::/0']);
 
     expect(await mode.user.ok(['security', 'group', 'rule', 'delete', rule.id])).toBe('');
     const after = await mode.user.json(['security', 'group', 'show', 'ssh', '-c', 'id', '-c', 'rules']);
@@ -357,9 +404,31 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
     expect(await mode.user.ok(['router', 'add', 'subnet', 'gw-router', 'private-v4'])).toBe('');
     // A port of the user's on a second subnet (a router has one interface per subnet), outside
     // its allocation pool, becomes the second interface.
-    s.subnet2 = await mode.user.json(['subnet', 'create', 'private-v4-b', '--network', 'private-net', '--subnet-range', '10.20.0.0/24', '--allocation-pool', 'start=10.20.0.100,end=10.20.0.150']);
-    expect(s.subnet2).toMatchObject({ network_id: s.net.id, gateway_ip: '10.20.0.1', allocation_pools: [{ start: '10.20.0.100', end: '10.20.0.150' }] });
-    s.routerPort = await mode.user.json(['port', 'create', 'router-port', '--network', 'private-net', '--fixed-ip', 'subnet=private-v4-b,ip-address=10.20.0.200']);
+    s.subnet2 = await mode.user.json([
+      'subnet',
+      'create',
+      'private-v4-b',
+      '--network',
+      'private-net',
+      '--subnet-range',
+      '10.20.0.0/24',
+      '--allocation-pool',
+      'start=10.20.0.100,end=10.20.0.150',
+    ]);
+    expect(s.subnet2).toMatchObject({
+      network_id: s.net.id,
+      gateway_ip: '10.20.0.1',
+      allocation_pools: [{ start: '10.20.0.100', end: '10.20.0.150' }],
+    });
+    s.routerPort = await mode.user.json([
+      'port',
+      'create',
+      'router-port',
+      '--network',
+      'private-net',
+      '--fixed-ip',
+      'subnet=private-v4-b,ip-address=10.20.0.200',
+    ]);
     expect(s.routerPort.fixed_ips).toEqual([{ subnet_id: s.subnet2.id, ip_address: '10.20.0.200' }]);
     expect(await mode.user.ok(['router', 'add', 'port', 'gw-router', 'router-port'])).toBe('');
 
@@ -462,7 +531,14 @@ export function scenario(mode: Mode, extraSteps: ReadonlyArray<readonly [string,
 export function serverConf(dir: string, port: number, extra: Record<string, Record<string, string>> = {}): ConfSections {
   return {
     ...extra,
-    DEFAULT: { bind_host: '127.0.0.1', bind_port: port, core_plugin: 'ml2', service_plugins: 'router', auth_strategy: 'noauth', ...extra.DEFAULT },
+    DEFAULT: {
+      bind_host: '127.0.0.1',
+      bind_port: port,
+      core_plugin: 'ml2',
+      service_plugins: 'router',
+      auth_strategy: 'noauth',
+      ...extra.DEFAULT,
+    },
     database: { connection: `pglite://${dir}/data` },
     ml2: { type_drivers: 'flat,vxlan', tenant_network_types: 'vxlan' },
     ml2_type_flat: { flat_networks: 'public' },

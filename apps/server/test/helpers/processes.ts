@@ -50,7 +50,12 @@ export interface JsonAnswer {
 }
 
 /** Sends `body` (if any) as JSON; the answer's body is parsed, or undefined when empty. */
-export async function requestJson(url: string, method: string, body?: unknown, headers: Readonly<Record<string, string>> = {}): Promise<JsonAnswer> {
+export async function requestJson(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<JsonAnswer> {
   const response = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
@@ -152,11 +157,18 @@ export class ServerProcess {
         const line = this.logs.find(match);
         if (line) return done(() => resolve(line));
         if (this.exit) {
-          done(() => reject(new Error(`server exited (${JSON.stringify(this.exit)}) before the awaited log line; stderr:\n${this.stderr}`)));
+          done(() =>
+            reject(new Error(`server exited (${JSON.stringify(this.exit)}) before the awaited log line; stderr:\n${this.stderr}`)),
+          );
         }
       };
       const timer = setTimeout(
-        () => done(() => reject(new Error(`timed out waiting for a log line; stderr:\n${this.stderr}\nlogs:\n${this.logs.map((l) => l.msg).join('\n')}`))),
+        () =>
+          done(() =>
+            reject(
+              new Error(`timed out waiting for a log line; stderr:\n${this.stderr}\nlogs:\n${this.logs.map((l) => l.msg).join('\n')}`),
+            ),
+          ),
         timeoutMs,
       );
       const done = (settle: () => void) => {

@@ -69,12 +69,18 @@ describe('BodyComparer', () => {
     const port = (name: string, ip: string): Json => ({ name, fixed_ips: [{ subnet_id: subnetId, ip_address: ip }] });
     const expected = { ports: [port('p1', '10.20.0.58'), port('p2', '10.20.0.50')] };
     const requestedIps = new Set(['10.20.0.50']);
-    expect(withSubnet().compare(expected, { ports: [port('p1', '10.20.0.7'), port('p2', '10.20.0.50')] }, { ...options, requestedIps })).toEqual([]);
-    expect(withSubnet().compare(expected, { ports: [port('p2', '10.20.0.50'), port('p1', '10.20.0.7')] }, { ...options, requestedIps })).toContain(
-      '.ports[0].name: "p2" differs from the reference "p1"',
-    );
     expect(
-      withSubnet().compare(expected, { ports: [port('p2', '10.20.0.50'), port('p1', '10.30.0.9')] }, { unorderedLists: true, requestedIps }),
+      withSubnet().compare(expected, { ports: [port('p1', '10.20.0.7'), port('p2', '10.20.0.50')] }, { ...options, requestedIps }),
+    ).toEqual([]);
+    expect(
+      withSubnet().compare(expected, { ports: [port('p2', '10.20.0.50'), port('p1', '10.20.0.7')] }, { ...options, requestedIps }),
+    ).toContain('.ports[0].name: "p2" differs from the reference "p1"');
+    expect(
+      withSubnet().compare(
+        expected,
+        { ports: [port('p2', '10.20.0.50'), port('p1', '10.30.0.9')] },
+        { unorderedLists: true, requestedIps },
+      ),
     ).toEqual([`.ports[0].fixed_ips[0].ip_address: "10.30.0.9" is not in the pools of subnet ${subnetId}`]);
   });
 
@@ -88,19 +94,28 @@ describe('BodyComparer', () => {
       const subnet = { id, gateway_ip: `${prefix}.1`, allocation_pools: [{ start: `${prefix}.2`, end: `${prefix}.254` }] };
       comparer.compare({ subnet }, { subnet }, options);
     }
-    const routerPort = (subnet: string, ip: string): Json => ({ device_owner: 'network:router_interface', fixed_ips: [{ subnet_id: subnet, ip_address: ip }] });
+    const routerPort = (subnet: string, ip: string): Json => ({
+      device_owner: 'network:router_interface',
+      fixed_ips: [{ subnet_id: subnet, ip_address: ip }],
+    });
     const expected = { ports: [routerPort(subnets[1]!, '10.21.0.1'), routerPort(subnets[0]!, '10.20.0.1')] };
     const unordered = { unorderedLists: true, requestedIps: new Set<string>() };
-    expect(comparer.compare(expected, { ports: [routerPort(subnets[0]!, '10.20.0.1'), routerPort(subnets[1]!, '10.21.0.1')] }, unordered)).toEqual([]);
+    expect(
+      comparer.compare(expected, { ports: [routerPort(subnets[0]!, '10.20.0.1'), routerPort(subnets[1]!, '10.21.0.1')] }, unordered),
+    ).toEqual([]);
     // Differences name items in the order both sides share (here by subnet id).
-    expect(comparer.compare(expected, { ports: [routerPort(subnets[0]!, '10.20.0.1'), routerPort(subnets[1]!, '10.21.0.9')] }, unordered)).toEqual([
-      '.ports[0].fixed_ips[0].ip_address: "10.21.0.9" differs from the reference "10.21.0.1"',
-    ]);
+    expect(
+      comparer.compare(expected, { ports: [routerPort(subnets[0]!, '10.20.0.1'), routerPort(subnets[1]!, '10.21.0.9')] }, unordered),
+    ).toEqual(['.ports[0].fixed_ips[0].ip_address: "10.21.0.9" differs from the reference "10.21.0.1"']);
   });
 
   test('random floating IPs lie in the pools of their network, are learned, and replaced in messages', () => {
     const networkId = 'eb77b6ae-1bfd-4774-8113-aa4040eac263';
-    const subnet = { id: '9bb6c75f-cead-408c-b9b9-88a6f392de0b', network_id: networkId, allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }] };
+    const subnet = {
+      id: '9bb6c75f-cead-408c-b9b9-88a6f392de0b',
+      network_id: networkId,
+      allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.250' }],
+    };
     const comparer = new BodyComparer(new Substitutions());
     comparer.compare({ subnet }, { subnet }, options);
     const fip = (address: string): Json => ({ floatingip: { floating_ip_address: address, floating_network_id: networkId } });

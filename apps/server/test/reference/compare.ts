@@ -276,15 +276,7 @@ export class BodyComparer {
     this.leaf(expected, actual, path, key, options, out, parent);
   }
 
-  private leaf(
-    expected: Json,
-    actual: Json,
-    path: string,
-    key: string,
-    options: CompareOptions,
-    out: string[],
-    parent?: JsonObject,
-  ): void {
+  private leaf(expected: Json, actual: Json, path: string, key: string, options: CompareOptions, out: string[], parent?: JsonObject): void {
     const differ = (why: string) => out.push(`${path}: ${JSON.stringify(actual)} ${why}`);
     if (typeof expected === 'string' && typeof actual === 'string') {
       if (key === 'created_at' || key === 'updated_at') {

@@ -31,9 +31,7 @@ const EXTENSIONS_NOT_SERVED: Readonly<Record<string, readonly string[]>> = {
     'router_availability_zone',
     'router-admin-state-down-before-update',
   ],
-  'the l3-router plugin sets extra routes with PUT only, not with the atomic add_extraroutes/remove_extraroutes': [
-    'extraroute-atomic',
-  ],
+  'the l3-router plugin sets extra routes with PUT only, not with the atomic add_extraroutes/remove_extraroutes': ['extraroute-atomic'],
   'router flavors need the flavors service plugin, which is not served': ['l3-flavors'],
   'floating IP pools and port forwardings are not served': ['floatingip-pools', 'floating-ip-port-forwarding-detail'],
   'DNS: the l3-dns plugin (a later issue)': ['dns-integration'],
@@ -147,7 +145,11 @@ function drawsFromNetwork(capture: Capture): string | undefined {
   const gateway = asObject(asObject(body?.router)?.external_gateway_info);
   if (typeof gateway?.network_id === 'string' && gateway.external_fixed_ips === undefined) return gateway.network_id;
   const floatingip = asObject(body?.floatingip);
-  if (capture.request.method === 'POST' && typeof floatingip?.floating_network_id === 'string' && floatingip.floating_ip_address === undefined) {
+  if (
+    capture.request.method === 'POST' &&
+    typeof floatingip?.floating_network_id === 'string' &&
+    floatingip.floating_ip_address === undefined
+  ) {
     return floatingip.floating_network_id;
   }
   return undefined;
@@ -163,7 +165,9 @@ async function holdingAskedFor(networkId: string, run: () => Promise<TestRespons
   const network = await server.request('GET', `/v2.0/networks/${networkId}`);
   if (network.status !== 200 || network.body.network['router:external'] !== true) return run();
   type Pool = { start: string; end: string };
-  const subnets = (await server.request('GET', `/v2.0/subnets?network_id=${networkId}`)).body.subnets as Array<{ allocation_pools: Pool[] }>;
+  const subnets = (await server.request('GET', `/v2.0/subnets?network_id=${networkId}`)).body.subnets as Array<{
+    allocation_pools: Pool[];
+  }>;
   const inPools = (ip: string) =>
     subnets.some((subnet) =>
       subnet.allocation_pools.some((pool) => {

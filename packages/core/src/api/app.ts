@@ -3,13 +3,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Logger } from 'pino';
 import { coreOptions } from '../config/core-options.js';
 import { Context } from '../context/context.js';
-import {
-  HTTPBadRequest,
-  HTTPNotFound,
-  HTTPRequestEntityTooLarge,
-  InternalServerError,
-  NeutronError,
-} from '../errors/neutron-error.js';
+import { HTTPBadRequest, HTTPNotFound, HTTPRequestEntityTooLarge, InternalServerError, NeutronError } from '../errors/neutron-error.js';
 import { registerQuotaRoutes } from '../quotas/quota-routes.js';
 import type { Runtime } from '../runtime.js';
 import { createAuthenticator } from '../auth/authenticate.js';

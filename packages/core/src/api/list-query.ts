@@ -56,7 +56,8 @@ export function parseListQuery(params: URLSearchParams, resource: ServedResource
         if (RESERVED.has(key)) break;
         const spec = resource.specs.get(key);
         // A binding's own filters may be query parameters that are not attributes (a time window).
-        const known = (TAG_FILTERS.has(key) && taggable) || (spec !== undefined && spec.filter) || resource.table.options.filters?.[key] !== undefined;
+        const known =
+          (TAG_FILTERS.has(key) && taggable) || (spec !== undefined && spec.filter) || resource.table.options.filters?.[key] !== undefined;
         if (!known) {
           if (!invalidFilters.includes(key)) invalidFilters.push(key);
           break;
@@ -85,7 +86,10 @@ export function parseListQuery(params: URLSearchParams, resource: ServedResource
     });
   }
   if (maxLimit > 0) limit = limit && limit > 0 ? Math.min(limit, maxLimit) : maxLimit;
-  const sorts: SortKey[] = sortKeys.map((key, i) => ({ key: key === 'tenant_id' ? 'project_id' : key, direction: sortDirs[i] as 'asc' | 'desc' }));
+  const sorts: SortKey[] = sortKeys.map((key, i) => ({
+    key: key === 'tenant_id' ? 'project_id' : key,
+    direction: sortDirs[i] as 'asc' | 'desc',
+  }));
   return {
     filters,
     ...(fields.length > 0 ? { fields } : {}),
@@ -101,11 +105,7 @@ export function parseListQuery(params: URLSearchParams, resource: ServedResource
  * Neutron's pagination links: `next` unless a short forward page, `previous` unless a short
  * reverse page (so a first page has both, as the reference server shows).
  */
-export function paginationLinks(
-  baseUrl: string,
-  query: ListQuery,
-  page: ListPage,
-): Array<{ rel: 'next' | 'previous'; href: string }> {
+export function paginationLinks(baseUrl: string, query: ListQuery, page: ListPage): Array<{ rel: 'next' | 'previous'; href: string }> {
   if (query.limit === undefined || page.firstId === undefined || page.lastId === undefined) return [];
   const links: Array<{ rel: 'next' | 'previous'; href: string }> = [];
   const short = page.count < query.limit;
@@ -113,7 +113,13 @@ export function paginationLinks(
     `${baseUrl}?${new URLSearchParams([...query.linkParams, ...extra] as Array<[string, string]>).toString()}`;
   if (!(short && !query.pageReverse)) links.push({ rel: 'next', href: href([['marker', page.lastId]]) });
   if (!(short && query.pageReverse)) {
-    links.push({ rel: 'previous', href: href([['marker', page.firstId], ['page_reverse', 'True']]) });
+    links.push({
+      rel: 'previous',
+      href: href([
+        ['marker', page.firstId],
+        ['page_reverse', 'True'],
+      ]),
+    });
   }
   return links;
 }

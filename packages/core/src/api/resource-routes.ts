@@ -99,7 +99,10 @@ export function registerResourceRoutes(app: FastifyInstance, runtime: Runtime, s
       if (bulk && (!options.allow_bulk || !definition.bulk)) throw HTTPBadRequest({ message: 'Bulk operation not supported' });
       const parsed = items.map((item) => {
         // Bulk items may come wrapped (`{"networks": [{"network": {...}}]}`).
-        const raw = bulk && typeof item === 'object' && item !== null && definition.name in item ? (item as Record<string, unknown>)[definition.name] : item;
+        const raw =
+          bulk && typeof item === 'object' && item !== null && definition.name in item
+            ? (item as Record<string, unknown>)[definition.name]
+            : item;
         policy.checkProjectOf(ctx, raw);
         return { item: parseCreateItem(raw, served.specs, ctx.projectId), explicit: Object.keys(raw as object) };
       });
@@ -271,7 +274,9 @@ function registerTagRoutes(
       return work();
     });
 
-  route('GET', tagsPath, async (ctx, request) => ({ tags: await onResource(ctx, idOf(request), () => listTags(ctx, idOf(request)), false) }));
+  route('GET', tagsPath, async (ctx, request) => ({
+    tags: await onResource(ctx, idOf(request), () => listTags(ctx, idOf(request)), false),
+  }));
   route('GET', `${tagsPath}/:tag`, async (ctx, request, reply) => {
     const tag = tagOf(request);
     const tags = await onResource(ctx, idOf(request), () => listTags(ctx, idOf(request)), false);

@@ -81,6 +81,8 @@ describe('request bodies', () => {
   test('wrappers', () => {
     expect(unwrapCreateBody({ widget: { a: 1 } }, { name: 'widget', collection: 'widgets' })).toEqual({ bulk: false, items: [{ a: 1 }] });
     expect(unwrapCreateBody({ widgets: [{}, {}] }, { name: 'widget', collection: 'widgets' }).items).toHaveLength(2);
-    expect(thrown(() => unwrapCreateBody([], { name: 'widget', collection: 'widgets' })).message).toBe("Unable to find 'widget' in request body");
+    expect(thrown(() => unwrapCreateBody([], { name: 'widget', collection: 'widgets' })).message).toBe(
+      "Unable to find 'widget' in request body",
+    );
   });
 });

@@ -4,17 +4,7 @@ import { canonicalMac } from '../net/mac.js';
 import { pyRepr, pyStr } from './python-repr.js';
 
 /** How an attribute is stored and rendered; also picks its DB column type. */
-export type AttributeKind =
-  | 'uuid'
-  | 'string'
-  | 'boolean'
-  | 'integer'
-  | 'enum'
-  | 'ip'
-  | 'cidr'
-  | 'mac'
-  | 'json'
-  | 'timestamp';
+export type AttributeKind = 'uuid' | 'string' | 'boolean' | 'integer' | 'enum' | 'ip' | 'cidr' | 'mac' | 'json' | 'timestamp';
 
 /** Type-level flags of an attribute, so request and response types follow the attribute map. */
 export interface AttributeFlags {
@@ -177,17 +167,13 @@ export type ApiShape<M extends AttributeMap> = {
 };
 /** The POST body after validation, with defaults filled in. */
 export type CreateShape<M extends AttributeMap> = {
-  -readonly [K in keyof M as FlagsOf<M[K]>['post'] extends true
-    ? FlagsOf<M[K]>['optional'] extends true
-      ? never
-      : K
-    : never]: AttrType<M[K]>;
+  -readonly [K in keyof M as FlagsOf<M[K]>['post'] extends true ? (FlagsOf<M[K]>['optional'] extends true ? never : K) : never]: AttrType<
+    M[K]
+  >;
 } & {
-  -readonly [K in keyof M as FlagsOf<M[K]>['post'] extends true
-    ? FlagsOf<M[K]>['optional'] extends true
-      ? K
-      : never
-    : never]?: AttrType<M[K]>;
+  -readonly [K in keyof M as FlagsOf<M[K]>['post'] extends true ? (FlagsOf<M[K]>['optional'] extends true ? K : never) : never]?: AttrType<
+    M[K]
+  >;
 };
 /** The PUT body after validation. */
 export type UpdateShape<M extends AttributeMap> = {

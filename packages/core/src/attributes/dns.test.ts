@@ -32,7 +32,9 @@ describe('validate_dns_name (type:dns_host_name)', () => {
       invalid(label('a', 64), `Name '${label('a', 64)}' must be 1-63 characters long, each of which can only be alphanumeric or a hyphen`),
     );
     // Lower case only: the attribute lower-cases before validating.
-    expect(validateDnsName('VM')).toBe(invalid('VM', "Name 'VM' must be 1-63 characters long, each of which can only be alphanumeric or a hyphen"));
+    expect(validateDnsName('VM')).toBe(
+      invalid('VM', "Name 'VM' must be 1-63 characters long, each of which can only be alphanumeric or a hyphen"),
+    );
     expect(validateDnsName('vm.123')).toBe(invalid('vm.123', "TLD '123' must not be all numeric"));
     expect(validateDnsName('vm.123.')).toBe(invalid('vm.123.', "TLD '123' must not be all numeric"));
     expect(validateDnsName('123')).toBeUndefined();
@@ -82,7 +84,9 @@ describe('validate_fip_dns_name (type:fip_dns_host_name)', () => {
     expect(validateFipDnsName('www')).toBeUndefined();
     expect(validateFipDnsName('www.sub')).toBeUndefined();
     expect(validateFipDnsName('www.example.org.')).toBe("'www.example.org.' is a FQDN. It should be a relative domain name");
-    expect(validateFipDnsName('w_w')).toBe(invalid('w_w', "Name 'w_w' must be 1-63 characters long, each of which can only be alphanumeric or a hyphen"));
+    expect(validateFipDnsName('w_w')).toBe(
+      invalid('w_w', "Name 'w_w' must be 1-63 characters long, each of which can only be alphanumeric or a hyphen"),
+    );
     expect(validateFipDnsName(7)).toBe("'7' is not a valid string");
   });
 

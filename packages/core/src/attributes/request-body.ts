@@ -46,11 +46,7 @@ function populateProject(item: Record<string, unknown>, projectId: string | unde
  * Validates one POST item: unknown attributes, attributes not allowed in POST, required ones,
  * defaults, then conversion and validation in attribute order, as Neutron's API layer does.
  */
-export function parseCreateItem(
-  raw: unknown,
-  specs: AttributeSpecs,
-  projectId: string | undefined,
-): Record<string, unknown> {
+export function parseCreateItem(raw: unknown, specs: AttributeSpecs, projectId: string | undefined): Record<string, unknown> {
   if (!isPlainObject(raw)) throw HTTPBadRequest({ message: 'Body contains invalid data' });
   const item: Record<string, unknown> = { ...raw };
   rejectUnknown(item, specs);
@@ -93,10 +89,7 @@ export function parseUpdateItem(raw: unknown, specs: AttributeSpecs): Record<str
  * Unwraps `{"network": {...}}` (one item) or `{"networks": [...]}` (bulk). Bulk is all or
  * nothing; the caller runs every item in one transaction.
  */
-export function unwrapCreateBody(
-  body: unknown,
-  resource: { name: string; collection: string },
-): { bulk: boolean; items: unknown[] } {
+export function unwrapCreateBody(body: unknown, resource: { name: string; collection: string }): { bulk: boolean; items: unknown[] } {
   if (isPlainObject(body)) {
     if (resource.collection in body && Array.isArray(body[resource.collection])) {
       const items = body[resource.collection] as unknown[];

@@ -26,7 +26,9 @@ export function checkAuthOptions(config: Config): string[] {
 
 /** keystonemiddleware's answers, which clients (keystoneauth) recognise. */
 const UNAUTHORIZED = { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } };
-const UNAVAILABLE = { error: { code: 503, title: 'Service Unavailable', message: 'The server is currently unavailable. Please try again at a later time.' } };
+const UNAVAILABLE = {
+  error: { code: 503, title: 'Service Unavailable', message: 'The server is currently unavailable. Please try again at a later time.' },
+};
 
 /**
  * The request authenticator of `[DEFAULT] auth_strategy`: `keystone` validates `X-Auth-Token`

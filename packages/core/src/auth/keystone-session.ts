@@ -82,7 +82,10 @@ export class KeystoneSession {
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({
           auth: {
-            identity: { methods: ['password'], password: { user: { name: c.username, domain: { name: c.userDomainName }, password: c.password } } },
+            identity: {
+              methods: ['password'],
+              password: { user: { name: c.username, domain: { name: c.userDomainName }, password: c.password } },
+            },
             scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
           },
         }),

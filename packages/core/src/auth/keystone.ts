@@ -31,7 +31,6 @@ type CacheEntry = { readonly identity: TokenIdentity } | { readonly invalid: tru
 /** How long a token Keystone rejected stays rejected without asking again (bounded: tokens can be revoked, not un-revoked, but clocks drift). */
 const INVALID_TOKEN_SECONDS = 5;
 
-
 interface TokenBody {
   token?: {
     expires_at?: string;
@@ -118,7 +117,11 @@ export class KeystoneValidator {
       return await this.session.token();
     } catch (error) {
       if (!(error instanceof KeystoneSignInError)) throw error;
-      if (error.status === 401) this.log.error({ user: this.options.username, project: this.options.projectName }, 'Keystone refused the service credentials in [keystone_authtoken]');
+      if (error.status === 401)
+        this.log.error(
+          { user: this.options.username, project: this.options.projectName },
+          'Keystone refused the service credentials in [keystone_authtoken]',
+        );
       throw new KeystoneUnavailable(error.message);
     }
   }

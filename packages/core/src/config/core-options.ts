@@ -44,18 +44,27 @@ export const coreOptions = defineOptions({
     project_name: opt.string('service', "The service user's project."),
     user_domain_name: opt.string('Default', "The service user's domain."),
     project_domain_name: opt.string('Default', "The service project's domain."),
-    token_cache_time: opt.int(300, 'Seconds a validated token is trusted before Keystone is asked again (never past its expiry).', { min: 0 }),
+    token_cache_time: opt.int(300, 'Seconds a validated token is trusted before Keystone is asked again (never past its expiry).', {
+      min: 0,
+    }),
     token_cache_size: opt.int(10000, 'Most validated tokens kept.', { min: 1 }),
     http_connect_timeout: opt.int(10, 'Seconds to wait for Keystone before answering 503.', { min: 1 }),
   },
   oslo_policy: {
-    policy_file: opt.string('policy.yaml', 'Rule overrides in oslo.policy syntax (YAML or JSON); relative to the configuration files. A missing default file means no overrides.'),
+    policy_file: opt.string(
+      'policy.yaml',
+      'Rule overrides in oslo.policy syntax (YAML or JSON); relative to the configuration files. A missing default file means no overrides.',
+    ),
   },
   outbox: {
-    poll_interval_ms: opt.int(2000, 'How often the dispatcher looks for side effects (DNS records, billing events) other processes recorded.', { min: 10 }),
+    poll_interval_ms: opt.int(
+      2000,
+      'How often the dispatcher looks for side effects (DNS records, billing events) other processes recorded.',
+      { min: 10 },
+    ),
     retry_min_delay_ms: opt.int(1000, 'Delay before the first retry of a failed side effect; it doubles per attempt.', { min: 1 }),
     retry_max_delay_ms: opt.int(300000, 'Longest delay between retries.', { min: 1 }),
-    lease_ms: opt.int(60000, 'How long a dispatcher holds an entry; a crashed one\'s entries are retried after it.', { min: 100 }),
+    lease_ms: opt.int(60000, "How long a dispatcher holds an entry; a crashed one's entries are retried after it.", { min: 100 }),
   },
   oslo_middleware: {
     max_request_body_size: opt.int(114688, 'Largest request body in bytes; larger ones get 413.', { min: 1 }),

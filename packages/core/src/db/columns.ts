@@ -63,7 +63,9 @@ function columnFor(name: string, attribute: AttributeSpec) {
       builder = uuid(column);
       break;
     case 'timestamp':
-      return timestamp(column, { withTimezone: true, mode: 'date' }).notNull().default(sql`now()`);
+      return timestamp(column, { withTimezone: true, mode: 'date' })
+        .notNull()
+        .default(sql`now()`);
     default:
       builder = text(column);
   }

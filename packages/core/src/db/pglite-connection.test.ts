@@ -16,7 +16,10 @@ describe('PgliteConnection', () => {
     for (let i = 1; i <= 3; i++) {
       await connection.query('insert into t (id, doc, note) values ($1, $2, $3)', [i, JSON.stringify({ n: i }), i === 2 ? null : `n${i}`]);
     }
-    const rows = await connection.query<{ id: number; doc: { n: number }; note: string | null }>('select id, doc, note from t where id >= $1 order by id', [2]);
+    const rows = await connection.query<{ id: number; doc: { n: number }; note: string | null }>(
+      'select id, doc, note from t where id >= $1 order by id',
+      [2],
+    );
     expect(rows.rows).toEqual([
       { id: 2, doc: { n: 2 }, note: null },
       { id: 3, doc: { n: 3 }, note: 'n3' },
@@ -73,10 +76,14 @@ describe('ReadCache', () => {
     expect(await cache.through('k', load, (v) => v.length)).toBe('v1');
     generation++;
     expect(await cache.through('k', load, (v) => v.length)).toBe('v2');
-    const racing = cache.through('k2', async () => {
-      generation++;
-      return 'stale?';
-    }, (v) => v.length);
+    const racing = cache.through(
+      'k2',
+      async () => {
+        generation++;
+        return 'stale?';
+      },
+      (v) => v.length,
+    );
     expect(await racing).toBe('stale?');
     expect(await cache.through('k2', load, (v) => v.length)).toBe('v3');
   });

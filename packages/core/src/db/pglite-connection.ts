@@ -71,7 +71,9 @@ export class PgliteConnection implements PgliteQueryable {
             const named = PREPARABLE.test(text) && this.statements.size < MAX_STATEMENTS;
             name = named ? `nucleon_${this.statements.size}` : '';
             await this.pg.execProtocolStream(serialize.parse({ name, text }), NO_SYNC);
-            const types = wire.parseDescribeStatementResults(await this.pg.execProtocolStream(serialize.describe({ type: 'S', name }), NO_SYNC));
+            const types = wire.parseDescribeStatementResults(
+              await this.pg.execProtocolStream(serialize.describe({ type: 'S', name }), NO_SYNC),
+            );
             statement = { name, types };
             if (named) this.statements.set(text, statement);
           }

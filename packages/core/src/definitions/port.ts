@@ -39,11 +39,7 @@ export interface FixedIp {
   ip_address: string;
 }
 
-export const AllowedAddressPairsMissingIP = defineError(
-  'AllowedAddressPairsMissingIP',
-  400,
-  'AllowedAddressPair must contain ip_address',
-);
+export const AllowedAddressPairsMissingIP = defineError('AllowedAddressPairsMissingIP', 400, 'AllowedAddressPair must contain ip_address');
 export const DuplicateAddressPairInRequest = defineError(
   'DuplicateAddressPairInRequest',
   400,
@@ -121,8 +117,24 @@ export const port = defineResource({
     status: attr.enum([...STATUSES, 'N/A']).sortable(),
     device_id: attr.string(255).post().put().default('').sortable(),
     device_owner: attr.string(255).post().put().default('').sortable().policy(),
-    fixed_ips: attr.json<FixedIp[]>().computed().post().put().optional().filterable().policy().convert(canonicalFixedIps).validate(validateFixedIps),
-    allowed_address_pairs: attr.json<AddressPair[]>().post().put().optional().policy().convert(checkAddressPairs).ext('allowed-address-pairs'),
+    fixed_ips: attr
+      .json<FixedIp[]>()
+      .computed()
+      .post()
+      .put()
+      .optional()
+      .filterable()
+      .policy()
+      .convert(canonicalFixedIps)
+      .validate(validateFixedIps),
+    allowed_address_pairs: attr
+      .json<AddressPair[]>()
+      .post()
+      .put()
+      .optional()
+      .policy()
+      .convert(checkAddressPairs)
+      .ext('allowed-address-pairs'),
     extra_dhcp_opts: attr.json<ExtraDhcpOpt[]>().post().put().default([]).convert(checkExtraDhcpOpts).ext('extra_dhcp_opt'),
     security_groups: attr
       .json<string[]>()
@@ -135,7 +147,15 @@ export const port = defineResource({
       .ext('security-group'),
     port_security_enabled: attr.boolean().post().put().optional().policy().ext('port-security'),
     'binding:host_id': attr.string(255).post().put().default('').filterable().policy().ext('binding'),
-    'binding:profile': attr.json<Record<string, unknown>>().nullable().post().put().optional().policy().validate(validateDictOrNone).ext('binding'),
+    'binding:profile': attr
+      .json<Record<string, unknown>>()
+      .nullable()
+      .post()
+      .put()
+      .optional()
+      .policy()
+      .validate(validateDictOrNone)
+      .ext('binding'),
     'binding:vnic_type': attr.enum(VNIC_TYPES).post().put().default('normal').policy().ext('binding'),
     'binding:vif_type': attr.string().policy().ext('binding'),
     'binding:vif_details': attr.json<Record<string, unknown>>().policy().ext('binding'),

@@ -25,9 +25,7 @@ export class NeutronError extends Error {
   }
 }
 
-type Params<M extends string> = M extends `${string}{${infer P}}${infer Rest}`
-  ? { [K in P | keyof Params<Rest>]: string | number }
-  : {};
+type Params<M extends string> = M extends `${string}{${infer P}}${infer Rest}` ? { [K in P | keyof Params<Rest>]: string | number } : {};
 
 /** A constructor for one Neutron exception type with a message template (`{name}` placeholders). */
 export interface ErrorType<M extends string> {
@@ -61,7 +59,11 @@ export const HTTPBadRequest = defineError('HTTPBadRequest', 400, '{message}');
 export const HTTPNotFound = defineError('HTTPNotFound', 404, 'The resource could not be found.');
 export const HTTPForbidden = defineError('HTTPForbidden', 403, '{message}');
 export const HTTPRequestEntityTooLarge = defineError('HTTPRequestEntityTooLarge', 413, 'Request is too large.');
-export const HTTPMethodNotAllowed = defineError('HTTPMethodNotAllowed', 405, 'The server could not comply with the request since it is either malformed or otherwise incorrect.');
+export const HTTPMethodNotAllowed = defineError(
+  'HTTPMethodNotAllowed',
+  405,
+  'The server could not comply with the request since it is either malformed or otherwise incorrect.',
+);
 
 // neutron_lib.exceptions — the generic families plugins raise.
 export const BadRequest = defineError('BadRequest', 400, 'Bad {resource} request: {msg}.');

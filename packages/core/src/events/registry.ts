@@ -85,7 +85,11 @@ export class EventRegistry {
     this.subscriptions.set(key, list);
     return () => {
       const current = this.subscriptions.get(key);
-      if (current) this.subscriptions.set(key, current.filter((s) => s !== subscription));
+      if (current)
+        this.subscriptions.set(
+          key,
+          current.filter((s) => s !== subscription),
+        );
     };
   }
 

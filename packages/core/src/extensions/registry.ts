@@ -30,9 +30,7 @@ export class ExtensionRegistry {
     for (const entry of definitions) {
       const previous = known.get(entry.definition.alias);
       if (previous && previous.definition !== entry.definition) {
-        problems.push(
-          `extension alias '${entry.definition.alias}' is defined by both ${previous.definedBy} and ${entry.definedBy}`,
-        );
+        problems.push(`extension alias '${entry.definition.alias}' is defined by both ${previous.definedBy} and ${entry.definedBy}`);
         continue;
       }
       known.set(entry.definition.alias, entry);

@@ -153,13 +153,22 @@ export class Outbox {
   }
 
   /** Entries not applied yet, oldest first (for admin views): topic, key, attempts, last error. */
-  async pending(topic?: string): Promise<Array<{ id: number; topic: string; key: string; attempts: number; lastError: string | null; notBefore: Date }>> {
+  async pending(
+    topic?: string,
+  ): Promise<Array<{ id: number; topic: string; key: string; attempts: number; lastError: string | null; notBefore: Date }>> {
     const rows = await this.db()
       .select()
       .from(outboxTable)
       .where(topic === undefined ? undefined : eq(outboxTable.topic, topic))
       .orderBy(outboxTable.id);
-    return rows.map((r) => ({ id: r.id, topic: r.topic, key: r.key, attempts: r.attempts, lastError: r.lastError, notBefore: r.notBefore }));
+    return rows.map((r) => ({
+      id: r.id,
+      topic: r.topic,
+      key: r.key,
+      attempts: r.attempts,
+      lastError: r.lastError,
+      notBefore: r.notBefore,
+    }));
   }
 
   private async pass(): Promise<void> {
@@ -219,7 +228,10 @@ export class Outbox {
       this.stats.failed++;
       const delay = this.backoff(entry.attempts);
       const message = error instanceof Error ? error.message : String(error);
-      this.log.warn({ topic: entry.topic, key: entry.key, attempts: entry.attempts, retryInMs: delay, err: error }, 'outbox entry failed; will retry');
+      this.log.warn(
+        { topic: entry.topic, key: entry.key, attempts: entry.attempts, retryInMs: delay, err: error },
+        'outbox entry failed; will retry',
+      );
       await this.db()
         .update(outboxTable)
         .set({ leasedUntil: null, lastError: message, notBefore: sql`now() + ${`${delay} milliseconds`}::interval` })

@@ -7,14 +7,7 @@ import type { AnyResourceTable } from '../resources/resource-table.js';
 import type { Runtime } from '../runtime.js';
 
 /** Neutron's plugin types (neutron_lib.plugins.constants); one loaded plugin per type. */
-export type ServiceType =
-  | 'CORE'
-  | 'L3_ROUTER_NAT'
-  | 'METERING'
-  | 'FIREWALL'
-  | 'VPN'
-  | 'LOADBALANCER'
-  | (string & {});
+export type ServiceType = 'CORE' | 'L3_ROUTER_NAT' | 'METERING' | 'FIREWALL' | 'VPN' | 'LOADBALANCER' | (string & {});
 
 /** Marks plugin descriptors so the loader recognises them across copies of the core. */
 export const PLUGIN_BRAND = Symbol.for('nucleon.plugin');
@@ -117,7 +110,12 @@ export function definePlugin<I extends PluginInstance>(options: PluginOptions<I>
     commands: {},
     requires: [],
     ...options,
-    migrations: options.migrations === undefined ? [] : Array.isArray(options.migrations) ? options.migrations : [options.migrations as MigrationSource],
+    migrations:
+      options.migrations === undefined
+        ? []
+        : Array.isArray(options.migrations)
+          ? options.migrations
+          : [options.migrations as MigrationSource],
     [PLUGIN_BRAND]: PLUGIN_API_VERSION,
   };
 }

@@ -46,9 +46,7 @@ export function checkPluginSet(core: LoadedPlugin | undefined, services: readonl
     if (!semver.validRange(range)) {
       problems.push(`plugin ${describePlugin(plugin)} declares an invalid core version range '${range}'`);
     } else if (!semver.satisfies(coreVersion, range, { includePrerelease: true })) {
-      problems.push(
-        `plugin ${describePlugin(plugin)} requires @nucleon/core ${range}, but @nucleon/core ${coreVersion} is installed`,
-      );
+      problems.push(`plugin ${describePlugin(plugin)} requires @nucleon/core ${range}, but @nucleon/core ${coreVersion} is installed`);
     }
     for (const required of plugin.definition.requires) {
       const present = required === 'CORE' ? core !== undefined : byType.has(required);

@@ -31,11 +31,15 @@ function readPolicyFile(config: Config): { source: string; rules: PolicyRules } 
   const explicit = config.raw('oslo_policy', 'policy_file') !== undefined;
   const candidates = isAbsolute(name) ? [name] : config.searchDirs().map((dir) => join(dir, name));
   const file = candidates.find((candidate) => existsSync(candidate));
-  if (!file) return explicit ? { problem: `[oslo_policy] policy_file ${name} not found (looked in ${candidates.join(', ') || 'no folder'})` } : undefined;
+  if (!file)
+    return explicit
+      ? { problem: `[oslo_policy] policy_file ${name} not found (looked in ${candidates.join(', ') || 'no folder'})` }
+      : undefined;
   try {
     const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
     if (parsed === null || parsed === undefined) return { source: file, rules: {} };
-    if (typeof parsed !== 'object' || Array.isArray(parsed)) return { problem: `policy file ${file} is not a mapping of rule names to rules` };
+    if (typeof parsed !== 'object' || Array.isArray(parsed))
+      return { problem: `policy file ${file} is not a mapping of rule names to rules` };
     return { source: file, rules: parsed as PolicyRules };
   } catch (error) {
     return { problem: `cannot parse policy file ${file}: ${(error as Error).message}` };
@@ -86,7 +90,8 @@ function andChecks(checks: readonly Check[]): Check {
 
 /** Keys set in a sub-attribute value: a dict's keys, or those of a list of dicts (`fixed_ips`). */
 function subKeys(value: unknown): string[] {
-  if (Array.isArray(value)) return [...new Set(value.flatMap((v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [])))];
+  if (Array.isArray(value))
+    return [...new Set(value.flatMap((v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [])))];
   if (value && typeof value === 'object') return Object.keys(value);
   return [];
 }
@@ -250,7 +255,8 @@ export class PolicyEnforcer {
       else if (verdict === undefined) rowAttributes.push({ name, check });
     }
     const getRule = this.policy.rule(`get_${served.definition.name}`);
-    const rowRule = getRule && this.policy.evaluate(getRule, creds, undefined) === true ? undefined : getRule ?? { type: 'never' as const };
+    const rowRule =
+      getRule && this.policy.evaluate(getRule, creds, undefined) === true ? undefined : (getRule ?? { type: 'never' as const });
     plan = { excluded, ...(rowRule ? { rowRule } : {}), rowAttributes };
     if (this.plans.size > 1000) this.plans.clear();
     this.plans.set(key, plan);
@@ -284,7 +290,12 @@ export class PolicyEnforcer {
   async stripAttributes(ctx: Context, served: ServedResource, rows: Row[]): Promise<Row[]> {
     const plan = this.readPlan(ctx, served);
     if (plan.excluded.size === 0 && plan.rowAttributes.length === 0) return rows;
-    const verdicts = await this.verdicts(ctx, served.definition.name, plan.rowAttributes.map((a) => a.check), rows);
+    const verdicts = await this.verdicts(
+      ctx,
+      served.definition.name,
+      plan.rowAttributes.map((a) => a.check),
+      rows,
+    );
     rows.forEach((row, i) => {
       for (const name of plan.excluded) delete row[name];
       plan.rowAttributes.forEach(({ name }, j) => {
@@ -310,7 +321,12 @@ export class PolicyEnforcer {
     const pending = results.flatMap((verdicts, i) => (verdicts.includes(undefined) ? [i] : []));
     if (pending.length > 0) {
       const refs = this.policy.references({ type: 'and', checks: [...checks] }, resource);
-      const targets = await this.withParents(ctx, resource, refs, pending.map((i) => rows[i]!));
+      const targets = await this.withParents(
+        ctx,
+        resource,
+        refs,
+        pending.map((i) => rows[i]!),
+      );
       pending.forEach((rowIndex, j) => {
         results[rowIndex] = checks.map((check) => this.policy.evaluate(check, creds, targets[j]));
       });

@@ -4,7 +4,12 @@ import { Policy, type Credentials, type PolicyTarget } from './policy.js';
 import { parseRule, ruleText, RuleSyntaxError } from './rule-language.js';
 
 const singular = (name: string) => ({ networks: 'network', ports: 'port' })[name] ?? name;
-const member = (project: string, roles = ['member', 'reader']): Credentials => ({ project_id: project, tenant_id: project, roles, is_admin: false });
+const member = (project: string, roles = ['member', 'reader']): Credentials => ({
+  project_id: project,
+  tenant_id: project,
+  roles,
+  is_admin: false,
+});
 const admin: Credentials = { project_id: 'admin-project', tenant_id: 'admin-project', roles: ['admin'], is_admin: true };
 
 function build(extra: Record<string, string> = {}) {
@@ -36,7 +41,12 @@ describe('the rule language', () => {
     expect(ruleText(parseRule('(rule:a or rule:b) and rule:c'))).toBe('((rule:a or rule:b) and rule:c)');
     expect(parseRule('tenant_id:%(network:tenant_id)s')).toEqual({ type: 'generic', kind: 'tenant_id', targetKey: 'network:tenant_id' });
     expect(parseRule('((tenant_id:%(tenant_id)s))')).toEqual({ type: 'generic', kind: 'tenant_id', targetKey: 'tenant_id' });
-    expect(parseRule('field:networks:router:external=True')).toMatchObject({ type: 'field', resource: 'networks', field: 'router:external', value: 'True' });
+    expect(parseRule('field:networks:router:external=True')).toMatchObject({
+      type: 'field',
+      resource: 'networks',
+      field: 'router:external',
+      value: 'True',
+    });
     expect(parseRule('is_admin:True')).toEqual({ type: 'generic', kind: 'is_admin', literal: 'True' });
   });
 
@@ -92,7 +102,11 @@ describe('evaluating rules', () => {
     const policy = build();
     expect(policy.check('update_widget', member('a'), { resource: 'widget', values: { tenant_id: 'a' } })).toBe(true);
     expect(policy.check('update_widget', member('b'), { resource: 'widget', values: { tenant_id: 'a' } })).toBe(false);
-    const { policy: broken, problems, warnings } = Policy.build([{ source: 'x', rules: { a: 'rule:missing or role:admin', b: 'rule:a and' } }], singular);
+    const {
+      policy: broken,
+      problems,
+      warnings,
+    } = Policy.build([{ source: 'x', rules: { a: 'rule:missing or role:admin', b: 'rule:a and' } }], singular);
     expect(problems).toEqual(['x: cannot parse policy rule "rule:a and": unexpected end']);
     expect(warnings).toEqual(['policy rule a refers to undefined rule missing']);
     expect(broken.check('a', admin)).toBe(true);

@@ -107,9 +107,7 @@ type Definition<M extends AttributeMap, S extends boolean> = ResourceDefinition<
  * Declares a resource: its names, URL and attribute map. Identity attributes (`id`,
  * `project_id`, `tenant_id`) are always added, standard attributes unless disabled.
  */
-export function defineResource<const M extends AttributeMap, S extends boolean = true>(
-  options: ResourceOptions<M, S>,
-): Definition<M, S> {
+export function defineResource<const M extends AttributeMap, S extends boolean = true>(options: ResourceOptions<M, S>): Definition<M, S> {
   const label = options.label ?? options.name.charAt(0).toUpperCase() + options.name.slice(1);
   const notFoundType = options.notFoundType ?? `${label.replace(/\s+/g, '')}NotFound`;
   const notFoundMessage = options.notFoundMessage ?? `${label} {id} could not be found.`;

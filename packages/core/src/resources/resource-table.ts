@@ -252,7 +252,11 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
   async list(ctx: Context, options: ListOptions = {}): Promise<ListPage> {
     const cache = this.cacheFor(ctx, options.where);
     if (!cache) return this.render(ctx, options);
-    return cache.through(`${this.cacheScope(ctx)}|list|${JSON.stringify(options)}`, () => this.render(ctx, options), (page) => page.json.length);
+    return cache.through(
+      `${this.cacheScope(ctx)}|list|${JSON.stringify(options)}`,
+      () => this.render(ctx, options),
+      (page) => page.json.length,
+    );
   }
 
   /**
@@ -339,7 +343,11 @@ export class ResourceTable<R extends ResourceDefinition = ResourceDefinition, T 
   async showJson(ctx: Context, id: string, fields?: readonly string[]): Promise<string | undefined> {
     const cache = this.cacheFor(ctx);
     if (!cache) return this.renderOne(ctx, id, fields);
-    return cache.through(`${this.cacheScope(ctx)}|show|${id}|${fields?.join(',') ?? ''}`, () => this.renderOne(ctx, id, fields), (json) => json?.length ?? 0);
+    return cache.through(
+      `${this.cacheScope(ctx)}|show|${id}|${fields?.join(',') ?? ''}`,
+      () => this.renderOne(ctx, id, fields),
+      (json) => json?.length ?? 0,
+    );
   }
 
   private async renderOne(ctx: Context, id: string, fields?: readonly string[]): Promise<string | undefined> {

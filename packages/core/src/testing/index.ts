@@ -51,12 +51,7 @@ export interface TestServer {
   readonly runtime: Runtime;
   readonly database: DatabaseHandle;
   /** Sends a request through the real HTTP stack (Fastify inject); bodies are JSON-encoded unless strings. */
-  request<B = any>(
-    method: string,
-    url: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<TestResponse<B>>;
+  request<B = any>(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse<B>>;
   close(): Promise<void>;
 }
 

@@ -134,7 +134,8 @@ class KeystoneClient {
       },
     });
     const text = await response.text();
-    if (response.status !== 201) throw new KeystoneError(response.status, `Keystone refused a token for ${user}: ${response.status} ${text}`);
+    if (response.status !== 201)
+      throw new KeystoneError(response.status, `Keystone refused a token for ${user}: ${response.status} ${text}`);
     const token = response.headers.get('x-subject-token');
     if (!token) throw new Error(`Keystone issued no X-Subject-Token for ${user}`);
     const body = JSON.parse(text);
@@ -150,10 +151,16 @@ class KeystoneClient {
   }
 
   /** An admin call; returns the parsed body, or throws with Keystone's answer unless the status is accepted. */
-  async call(method: string, path: string, body?: unknown, accept: readonly number[] = [200, 201, 204]): Promise<{ status: number; body: any }> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept: readonly number[] = [200, 201, 204],
+  ): Promise<{ status: number; body: any }> {
     const response = await this.fetch(method, path, body, { 'x-auth-token': await this.admin() });
     const text = await response.text();
-    if (!accept.includes(response.status)) throw new KeystoneError(response.status, `Keystone ${method} ${path}: ${response.status} ${text}`);
+    if (!accept.includes(response.status))
+      throw new KeystoneError(response.status, `Keystone ${method} ${path}: ${response.status} ${text}`);
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
 
@@ -161,7 +168,12 @@ class KeystoneClient {
    * Finds a named entity (`GET /v3/<collection>?name=…`), creating it if missing; a `409` on
    * create means another worker won the race, so the row is read back.
    */
-  async getOrCreate(collection: string, key: string, query: Record<string, string>, create: Record<string, unknown>): Promise<{ id: string; name: string }> {
+  async getOrCreate(
+    collection: string,
+    key: string,
+    query: Record<string, string>,
+    create: Record<string, unknown>,
+  ): Promise<{ id: string; name: string }> {
     const find = async () => {
       const { body } = await this.call('GET', `/${collection}?${new URLSearchParams(query)}`);
       const found = (body[collection] as Array<{ id: string; name: string }>).find((entity) => entity.name === query.name);
@@ -184,7 +196,12 @@ async function provision(url: string, admin: string): Promise<KeystoneFixture> {
 
   const project = (name: string) =>
     keystone.getOrCreate('projects', 'project', { name, domain_id: domainId }, { name, domain_id: domainId, enabled: true });
-  const [service, a, b, adminProject] = await Promise.all([project(PROJECTS.service), project(PROJECTS.a), project(PROJECTS.b), project('admin')]);
+  const [service, a, b, adminProject] = await Promise.all([
+    project(PROJECTS.service),
+    project(PROJECTS.a),
+    project(PROJECTS.b),
+    project('admin'),
+  ]);
 
   const roleList = await Promise.all(ROLES.map((name) => keystone.getOrCreate('roles', 'role', { name }, { name })));
   const roles = Object.fromEntries(ROLES.map((name, i) => [name, roleList[i]!.id])) as Record<(typeof ROLES)[number], string>;
@@ -196,7 +213,12 @@ async function provision(url: string, admin: string): Promise<KeystoneFixture> {
    */
   const user = async (name: string): Promise<KeystoneUser> => {
     const password = passwordFor(admin, name);
-    const { id } = await keystone.getOrCreate('users', 'user', { name, domain_id: domainId }, { name, domain_id: domainId, password, enabled: true });
+    const { id } = await keystone.getOrCreate(
+      'users',
+      'user',
+      { name, domain_id: domainId },
+      { name, domain_id: domainId, password, enabled: true },
+    );
     try {
       await keystone.authenticate(name, password);
     } catch (error) {
@@ -253,7 +275,9 @@ async function provision(url: string, admin: string): Promise<KeystoneFixture> {
       }
       if (!pending) {
         const { name: userName, password } = users[name];
-        pending = keystone.authenticate(userName, password, { project: scopes[name] }).then(({ token, expiresAt }) => ({ token, renewAt: expiresAt - TOKEN_MARGIN_MS }));
+        pending = keystone
+          .authenticate(userName, password, { project: scopes[name] })
+          .then(({ token, expiresAt }) => ({ token, renewAt: expiresAt - TOKEN_MARGIN_MS }));
         tokens.set(name, pending);
       }
       return (await pending).token;

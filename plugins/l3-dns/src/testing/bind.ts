@@ -126,7 +126,17 @@ ${zones
     );
 
   const query = async (name: string, type: string): Promise<string[]> => {
-    const { stdout } = await execFileAsync(DIG, ['+short', '+norecurse', '+time=2', '+tries=1', '-p', String(port), `@${HOST}`, name, type]);
+    const { stdout } = await execFileAsync(DIG, [
+      '+short',
+      '+norecurse',
+      '+time=2',
+      '+tries=1',
+      '-p',
+      String(port),
+      `@${HOST}`,
+      name,
+      type,
+    ]);
     return stdout.split('\n').filter((line) => line !== '');
   };
 

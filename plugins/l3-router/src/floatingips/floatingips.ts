@@ -101,7 +101,12 @@ export class FloatingIpService {
       const address = port.fixed_ips.find((ip) => parseIp(ip.ip_address)?.version === 4)?.ip_address;
       // A subnet_id naming an IPv6 subnet gets the port no IPv4 address; the transaction undoes the port.
       if (!address) throw ExternalIpAddressExhausted({ net_id: network.id });
-      const association = await this.associate(ctx, { id, floating_ip_address: address, floating_network_id: network.id, project_id: body.project_id! }, body.port_id, body.fixed_ip_address);
+      const association = await this.associate(
+        ctx,
+        { id, floating_ip_address: address, floating_network_id: network.id, project_id: body.project_id! },
+        body.port_id,
+        body.fixed_ip_address,
+      );
       if (association.portId !== null) metadata.association_event = true;
       // `dns-integration` (in the body only while served): Neutron's `_validate_floatingip_dns`.
       const dnsName = body.dns_name ?? '';
@@ -243,9 +248,9 @@ export class FloatingIpService {
   async routerFor(ctx: Context, internalPort: Port, subnetId: string, externalNetworkId: string): Promise<string> {
     const admin = ctx.elevated();
     const interfacesOnSubnet = async () =>
-      (await this.core.getPorts(admin, { filters: { network_id: [internalPort.network_id], device_owner: ROUTER_INTERFACE_OWNERS } })).filter((p) =>
-        p.fixed_ips.some((ip) => ip.subnet_id === subnetId),
-      );
+      (
+        await this.core.getPorts(admin, { filters: { network_id: [internalPort.network_id], device_owner: ROUTER_INTERFACE_OWNERS } })
+      ).filter((p) => p.fixed_ips.some((ip) => ip.subnet_id === subnetId));
     let interfaces = await interfacesOnSubnet();
     if (interfaces.length > 0) {
       // Lock the candidate routers, then read again: an interface removal or a gateway change
@@ -259,7 +264,8 @@ export class FloatingIpService {
     }
     const gateway = (await this.core.getSubnet(admin, subnetId)).gateway_ip;
     const preferred = interfaces.find(
-      (p) => routers.includes(p.device_id) && p.device_owner === DEVICE_OWNER_ROUTER_INTF && p.fixed_ips.some((ip) => ip.ip_address === gateway),
+      (p) =>
+        routers.includes(p.device_id) && p.device_owner === DEVICE_OWNER_ROUTER_INTF && p.fixed_ips.some((ip) => ip.ip_address === gateway),
     );
     return preferred?.device_id ?? routers[0]!;
   }
@@ -277,7 +283,13 @@ export class FloatingIpService {
         admin,
         { resource: 'floatingip', action: 'update', id, original, metadata: { association_event: false } },
         async () => {
-          await floatingipsTable.update(ctx, id, { port_id: null, fixed_ip_address: null, router_id: null, port_details: null, lastKnownRouterId: original.router_id });
+          await floatingipsTable.update(ctx, id, {
+            port_id: null,
+            fixed_ip_address: null,
+            router_id: null,
+            port_details: null,
+            lastKnownRouterId: original.router_id,
+          });
           return floatingipsTable.get(admin, id);
         },
       );
@@ -304,6 +316,9 @@ export class FloatingIpService {
 
   /** Floating IPs associated with a port. */
   async ofPort(ctx: Context, portId: string): Promise<Array<{ id: string; fixedIpAddress: string | null }>> {
-    return ctx.db.select({ id: floatingips.id, fixedIpAddress: floatingips.fixed_ip_address }).from(floatingips).where(eq(floatingips.port_id, portId));
+    return ctx.db
+      .select({ id: floatingips.id, fixedIpAddress: floatingips.fixed_ip_address })
+      .from(floatingips)
+      .where(eq(floatingips.port_id, portId));
   }
 }

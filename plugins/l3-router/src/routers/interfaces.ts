@@ -52,7 +52,14 @@ function checkInterfaceRequest(body: unknown, forRemoval: boolean): InterfaceReq
 }
 
 function interfaceInfo(routerId: string, port: Port, subnetIds: readonly string[], subnetId: string): RouterInterfaceInfo {
-  return { id: routerId, tenant_id: port.project_id, port_id: port.id, network_id: port.network_id, subnet_id: subnetId, subnet_ids: [...subnetIds] };
+  return {
+    id: routerId,
+    tenant_id: port.project_id,
+    port_id: port.id,
+    network_id: port.network_id,
+    subnet_id: subnetId,
+    subnet_ids: [...subnetIds],
+  };
 }
 
 /**
@@ -88,7 +95,12 @@ export class InterfaceService {
           throw BadRequest({ resource: 'router', msg: 'Cannot have multiple IPv4 subnets on router port' });
         }
         this.routers.checkNewSubnets(attached, subnets);
-        port = await this.core.updatePort(admin, port.id, { device_id: routerId, device_owner: DEVICE_OWNER_ROUTER_INTF }, { portCheck: false });
+        port = await this.core.updatePort(
+          admin,
+          port.id,
+          { device_id: routerId, device_owner: DEVICE_OWNER_ROUTER_INTF },
+          { portCheck: false },
+        );
       } else {
         const subnet = await this.core.getSubnet(ctx, request.subnet_id!);
         if (!subnet.gateway_ip) throw BadRequest({ resource: 'router', msg: 'Subnet for router interface must have a gateway IP' });
@@ -158,10 +170,7 @@ export class InterfaceService {
   /** An interface that floating IPs or extra routes go through stays. */
   private async checkNotInUse(ctx: Context, routerId: string, routes: ReadonlyArray<{ nexthop: string }>, subnet: Subnet): Promise<void> {
     const cidr = parseCidr(subnet.cidr)!;
-    const fips = await ctx.db
-      .select({ fixed: floatingips.fixed_ip_address })
-      .from(floatingips)
-      .where(eq(floatingips.router_id, routerId));
+    const fips = await ctx.db.select({ fixed: floatingips.fixed_ip_address }).from(floatingips).where(eq(floatingips.router_id, routerId));
     if (fips.some((f) => f.fixed !== null && cidrContains(cidr, parseIp(f.fixed)!))) {
       throw RouterInterfaceInUseByFloatingIP({ router_id: routerId, subnet_id: subnet.id });
     }

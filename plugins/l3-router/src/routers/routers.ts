@@ -20,12 +20,7 @@ import {
   type Subnet,
 } from '@nucleon/core';
 import { router, type ExternalGatewayRequest, type Router, type RouterCreate, type RouterUpdate } from '../definitions.js';
-import {
-  InvalidRoutes,
-  RouterExternalGatewayInUseByFloatingIp,
-  RouterInUse,
-  RoutesExhausted,
-} from '../errors.js';
+import { InvalidRoutes, RouterExternalGatewayInUseByFloatingIp, RouterInUse, RoutesExhausted } from '../errors.js';
 import { floatingips } from '../floatingips/schema.js';
 import { l3Options } from '../options.js';
 import { routers } from './schema.js';
@@ -44,7 +39,11 @@ export const routersTable = bindTable(router, routers, {
 });
 
 /** Owners of the ports a router attaches to its internal networks. */
-export const ROUTER_INTERFACE_OWNERS = [DEVICE_OWNER_ROUTER_INTF, 'network:ha_router_replicated_interface', 'network:router_interface_distributed'];
+export const ROUTER_INTERFACE_OWNERS = [
+  DEVICE_OWNER_ROUTER_INTF,
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+];
 
 /** A router's attached subnets, for overlap and nexthop checks. */
 export interface AttachedSubnet {
@@ -81,7 +80,11 @@ export class RouterService {
    * asks about a gateway the router is about to have instead (null: none) — Neutron checks a new
    * gateway's routes before it replaces the old one.
    */
-  async attachedSubnets(ctx: Context, routerId: string, gateway?: { networkId: string | null; portId: string | null }): Promise<AttachedSubnet[]> {
+  async attachedSubnets(
+    ctx: Context,
+    routerId: string,
+    gateway?: { networkId: string | null; portId: string | null },
+  ): Promise<AttachedSubnet[]> {
     const admin = ctx.elevated();
     const ports = await this.routerPorts(ctx, routerId, ROUTER_INTERFACE_OWNERS);
     const subnetIds = [...new Set(ports.flatMap((p) => p.fixed_ips.map((ip) => ip.subnet_id)))];
@@ -94,7 +97,10 @@ export class RouterService {
     }
     let gw = gateway;
     if (!gw) {
-      const [row] = await admin.db.select({ networkId: routers.gwNetworkId, portId: routers.gwPortId }).from(routers).where(eq(routers.id, routerId));
+      const [row] = await admin.db
+        .select({ networkId: routers.gwNetworkId, portId: routers.gwPortId })
+        .from(routers)
+        .where(eq(routers.id, routerId));
       gw = row ?? { networkId: null, portId: null };
     }
     if (gw.networkId) {
@@ -194,9 +200,7 @@ export class RouterService {
         throw BadRequest({ resource: 'router', msg: `Network ${network.id} is not an external network` });
       }
       networkSubnets = await this.core.getSubnets(admin, { filters: { network_id: [network.id] } });
-      const gateways = networkSubnets
-        .map((s) => s.gateway_ip)
-        .filter((ip): ip is string => ip !== null);
+      const gateways = networkSubnets.map((s) => s.gateway_ip).filter((ip): ip is string => ip !== null);
       const clash = requestedIps.find((ip) => ip.ip_address !== undefined && gateways.includes(ip.ip_address));
       if (clash) throw BadRequest({ resource: 'router', msg: `External IP ${clash.ip_address} is the same as the gateway IP` });
     }
@@ -227,26 +231,30 @@ export class RouterService {
       const gatewayNetwork = network;
       // The old gateway is gone by now: the new one's subnets must not overlap the interfaces'.
       this.checkNewSubnets(await this.attachedSubnets(ctx, routerId, { networkId: null, portId: null }), networkSubnets);
-      await resourceChange(ctx, { resource: 'router_gateway', action: 'create', id: routerId, request: { external_gateway_info: info } }, async () => {
-        const body = this.runtime.requestBody<PortCreate>(
-          'port',
-          {
-            network_id: gatewayNetwork.id,
-            device_owner: DEVICE_OWNER_ROUTER_GW,
-            device_id: routerId,
-            ...(requestedIps.length > 0 ? { fixed_ips: requestedIps } : {}),
-          },
-          '',
-        );
-        const port = await this.core.createPort(admin, body);
-        await routersTable.update(ctx, routerId, {
-          gwPortId: port.id,
-          gwNetworkId: gatewayNetwork.id,
-          gwFixedIps: port.fixed_ips,
-          enableSnat,
-        });
-        return routersTable.get(ctx, routerId);
-      });
+      await resourceChange(
+        ctx,
+        { resource: 'router_gateway', action: 'create', id: routerId, request: { external_gateway_info: info } },
+        async () => {
+          const body = this.runtime.requestBody<PortCreate>(
+            'port',
+            {
+              network_id: gatewayNetwork.id,
+              device_owner: DEVICE_OWNER_ROUTER_GW,
+              device_id: routerId,
+              ...(requestedIps.length > 0 ? { fixed_ips: requestedIps } : {}),
+            },
+            '',
+          );
+          const port = await this.core.createPort(admin, body);
+          await routersTable.update(ctx, routerId, {
+            gwPortId: port.id,
+            gwNetworkId: gatewayNetwork.id,
+            gwFixedIps: port.fixed_ips,
+            enableSnat,
+          });
+          return routersTable.get(ctx, routerId);
+        },
+      );
     } else {
       await routersTable.update(ctx, routerId, { enableSnat });
     }

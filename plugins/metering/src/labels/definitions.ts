@@ -1,4 +1,15 @@
-import { attr, defineExtension, defineResource, NAME_MAX_LEN, parseCidr, pyStr, PROJECT_ID_MAX_LEN, type CreateBody, type ResourceOf, type Validator } from '@nucleon/core';
+import {
+  attr,
+  defineExtension,
+  defineResource,
+  NAME_MAX_LEN,
+  parseCidr,
+  pyStr,
+  PROJECT_ID_MAX_LEN,
+  type CreateBody,
+  type ResourceOf,
+  type Validator,
+} from '@nucleon/core';
 
 /** neutron-lib's LONG_DESCRIPTION_FIELD_SIZE: metering labels take longer descriptions. */
 const LONG_DESCRIPTION_MAX_LEN = 1024;
@@ -13,7 +24,8 @@ const validateSubnet: Validator = (value) => {
   const bare = text.includes('/') ? undefined : parseCidr(`${text}/${text.includes(':') ? 128 : 32}`);
   const cidr = parseCidr(text) ?? bare;
   if (!cidr || /\s/.test(text)) return `'${pyStr(value)}' is not a valid IP subnet`;
-  if (bare || (cidr.version === 4 && cidr.text !== text)) return `'${pyStr(value)}' isn't a recognized IP subnet cidr, '${cidr.text}' is recommended`;
+  if (bare || (cidr.version === 4 && cidr.text !== text))
+    return `'${pyStr(value)}' isn't a recognized IP subnet cidr, '${cidr.text}' is recommended`;
   return undefined;
 };
 
@@ -62,7 +74,14 @@ export const meteringLabelRule = defineResource({
     direction: attr.enum(['ingress', 'egress']).post().sortable(),
     // Deprecated by metering_source_and_destination_fields, still accepted (never with the two below).
     remote_ip_prefix: attr.string().nullable().post().default(null).sortable().validate(validateSubnet),
-    source_ip_prefix: attr.string().nullable().post().default(null).sortable().validate(validateSubnet).ext('metering_source_and_destination_fields'),
+    source_ip_prefix: attr
+      .string()
+      .nullable()
+      .post()
+      .default(null)
+      .sortable()
+      .validate(validateSubnet)
+      .ext('metering_source_and_destination_fields'),
     destination_ip_prefix: attr
       .string()
       .nullable()

@@ -26,11 +26,14 @@ export const meteringLabelRulesTable = bindTable(meteringLabelRule, meteringLabe
 /** Neutron's `validate_metering_label_rule`: remote prefix alone, or source/destination prefixes. */
 function validateRule(rule: MeteringLabelRuleCreate): void {
   if (rule.remote_ip_prefix && (rule.source_ip_prefix || rule.destination_ip_prefix)) {
-    throw InvalidMeteringRule({ message: "Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'." });
+    throw InvalidMeteringRule({
+      message: "Cannot use 'remote-ip-prefix' in conjunction with 'source-ip-prefix' or 'destination-ip-prefix'.",
+    });
   }
   if (!rule.remote_ip_prefix && !rule.source_ip_prefix && !rule.destination_ip_prefix) {
     throw InvalidMeteringRule({
-      message: "You must define at least one of the following parameters 'remote_ip_address', or 'source_ip_prefix' or 'destination_ip_prefix'.",
+      message:
+        "You must define at least one of the following parameters 'remote_ip_address', or 'source_ip_prefix' or 'destination_ip_prefix'.",
     });
   }
 }

@@ -3,7 +3,9 @@ import { index, pgTable } from 'drizzle-orm/pg-core';
 import { meteringLabel, meteringLabelRule } from './definitions.js';
 
 /** Metering labels. */
-export const meteringLabels = pgTable('meteringlabels', columnsOf(meteringLabel), (t) => [index('meteringlabels_project_idx').on(t.project_id)]);
+export const meteringLabels = pgTable('meteringlabels', columnsOf(meteringLabel), (t) => [
+  index('meteringlabels_project_idx').on(t.project_id),
+]);
 
 const ruleColumns = columnsOf(meteringLabelRule);
 

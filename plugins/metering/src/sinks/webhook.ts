@@ -41,7 +41,13 @@ export function sign(secret: string, body: string, seconds: number): string {
  * Checks a signature header against the body as received: the HMAC must match and its time be
  * within `toleranceSeconds` of now (so a captured request cannot be replayed much later).
  */
-export function verifySignature(secret: string, header: string | undefined, body: string, toleranceSeconds = 300, now = Date.now()): boolean {
+export function verifySignature(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  toleranceSeconds = 300,
+  now = Date.now(),
+): boolean {
   const fields = new Map((header ?? '').split(',').map((part) => part.split('=', 2) as [string, string]));
   const seconds = Number(fields.get('t'));
   const given = Buffer.from(fields.get('v1') ?? '', 'hex');

@@ -167,7 +167,9 @@ disk_free_limit.absolute = 1MB
           throw new Error(`rabbitmq-server exited (${exitedWith}) while starting`);
         }
         if (Date.now() > deadline) {
-          throw new Error(`RabbitMQ did not accept an AMQP connection within ${START_TIMEOUT_MS / 1000} s (last error: ${String(lastError)})`);
+          throw new Error(
+            `RabbitMQ did not accept an AMQP connection within ${START_TIMEOUT_MS / 1000} s (last error: ${String(lastError)})`,
+          );
         }
         try {
           // The credentials are random, so a connection that opens can only be to our broker.

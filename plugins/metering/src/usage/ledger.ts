@@ -57,7 +57,8 @@ export type UsageInterval = ResourceOf<typeof usageInterval>;
 export const usageExtension = defineExtension({
   alias: 'nucleon-metering-usage',
   name: 'Usage ledger',
-  description: 'Admin view of the intervals each network and floating IP existed and each floating IP was associated, per project, for billing.',
+  description:
+    'Admin view of the intervals each network and floating IP existed and each floating IP was associated, per project, for billing.',
   updated: '2026-11-27T00:00:00-00:00',
   resources: [usageInterval],
   requires: ['metering'],
@@ -158,7 +159,13 @@ export interface UsageTotal {
  */
 export async function usageTotals(db: Database, start: Date, end: Date, projectId?: string): Promise<UsageTotal[]> {
   const t = usageIntervals;
-  const rows = await queryRows<{ project_id: string; resource_type: BilledResource; kind: UsageKind; resources: string | number; seconds: string | number }>(
+  const rows = await queryRows<{
+    project_id: string;
+    resource_type: BilledResource;
+    kind: UsageKind;
+    resources: string | number;
+    seconds: string | number;
+  }>(
     db,
     sql`select ${t.project_id} as project_id, ${t.resource_type} as resource_type, ${t.kind} as kind,
                count(distinct ${t.resource_id}) as resources,

@@ -32,9 +32,14 @@ export class UsageRecorder {
     for (const sink of sinks) runtime.outbox.handle<UsageEvent>(topicOf(sink), (entry) => sink.deliver(entry.payload));
     for (const resource of ['network', 'floatingip'] as const) {
       for (const action of ['create', 'update', 'delete'] as const) {
-        runtime.events.subscribe(resource, `precommit_${action}`, (payload) => this.record(resource, action, payload as EventPayload<never>), {
-          name: `metering.usage.${resource}.${action}`,
-        });
+        runtime.events.subscribe(
+          resource,
+          `precommit_${action}`,
+          (payload) => this.record(resource, action, payload as EventPayload<never>),
+          {
+            name: `metering.usage.${resource}.${action}`,
+          },
+        );
       }
     }
   }
@@ -48,11 +53,18 @@ export class UsageRecorder {
     const at = new Date();
     const event = usageEvent(ctx, { resource, action, state, host: this.host, at });
     if (resource === 'network') await this.networkLedger(ctx, action, state, at, event.message_id);
-    else await this.floatingipLedger(ctx, before as FloatingIpState | undefined, after as FloatingIpState | undefined, at, event.message_id);
+    else
+      await this.floatingipLedger(ctx, before as FloatingIpState | undefined, after as FloatingIpState | undefined, at, event.message_id);
     for (const sink of this.sinks) await this.runtime.outbox.enqueue(ctx, topicOf(sink), `${resource}:${String(state.id)}`, event);
   }
 
-  private async networkLedger(ctx: Context, action: UsageAction, network: Record<string, unknown>, at: Date, eventId: string): Promise<void> {
+  private async networkLedger(
+    ctx: Context,
+    action: UsageAction,
+    network: Record<string, unknown>,
+    at: Date,
+    eventId: string,
+  ): Promise<void> {
     const id = String(network.id);
     if (action === 'create') {
       await ledger.open(ctx, {
@@ -70,7 +82,13 @@ export class UsageRecorder {
   }
 
   /** Existence from create to delete; association from the port set until it is cleared or changed. */
-  private async floatingipLedger(ctx: Context, before: FloatingIpState | undefined, after: FloatingIpState | undefined, at: Date, eventId: string): Promise<void> {
+  private async floatingipLedger(
+    ctx: Context,
+    before: FloatingIpState | undefined,
+    after: FloatingIpState | undefined,
+    at: Date,
+    eventId: string,
+  ): Promise<void> {
     const fip = (after ?? before)!;
     const associated = (state?: FloatingIpState) => (state?.port_id ? `${state.port_id}|${state.fixed_ip_address}` : undefined);
     const wasAssociated = associated(before);
@@ -96,7 +114,12 @@ export class UsageRecorder {
           kind: 'associated',
           at,
           eventId,
-          details: { floating_ip_address: fip.floating_ip_address, port_id: after!.port_id, fixed_ip_address: after!.fixed_ip_address, router_id: after!.router_id },
+          details: {
+            floating_ip_address: fip.floating_ip_address,
+            port_id: after!.port_id,
+            fixed_ip_address: after!.fixed_ip_address,
+            router_id: after!.router_id,
+          },
         });
       }
     }

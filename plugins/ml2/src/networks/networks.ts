@@ -94,9 +94,7 @@ export class NetworkService {
         dns_domain: body.dns_domain ?? '',
         mtu: 0,
       });
-      const segment = requested
-        ? await this.types.reserveProvider(ctx, id, requested)
-        : await this.types.reserveTenant(ctx, id);
+      const segment = requested ? await this.types.reserveProvider(ctx, id, requested) : await this.types.reserveTenant(ctx, id);
       await networksTable.update(ctx, id, {
         'provider:network_type': segment.network_type,
         'provider:physical_network': segment.physical_network,

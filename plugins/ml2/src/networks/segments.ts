@@ -1,11 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import {
-  defineError,
-  InvalidInput,
-  queryRows,
-  type Context,
-  type OptionValues,
-} from '@nucleon/core';
+import { defineError, InvalidInput, queryRows, type Context, type OptionValues } from '@nucleon/core';
 import type { ml2Options } from '../options.js';
 import { segmentAllocations } from './schema.js';
 

@@ -56,7 +56,12 @@ const RANDOM_PROBES = 8;
 /** Neutron picks among the first 1,000 free addresses, to spread concurrent workers. */
 const CANDIDATE_WINDOW = 1000;
 
-const ROUTER_PORT_OWNERS = new Set([DEVICE_OWNER_ROUTER_INTF, 'network:router_gateway', 'network:ha_router_replicated_interface', 'network:router_interface_distributed']);
+const ROUTER_PORT_OWNERS = new Set([
+  DEVICE_OWNER_ROUTER_INTF,
+  'network:router_gateway',
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+]);
 
 /** What IPAM needs to know about the port it allocates for. */
 export interface PortFacts {
@@ -237,9 +242,7 @@ export class Ipam {
     const autoIds = new Set(subnets.filter((s) => isAutoAddress(s)).map((s) => s.id));
     for (const address of current) {
       if (keep.has(address.ip_address) || autoIds.has(address.subnet_id)) continue;
-      await ctx.db
-        .delete(ipAllocations)
-        .where(and(eq(ipAllocations.portId, port.id), eq(ipAllocations.ipAddress, address.ip_address)));
+      await ctx.db.delete(ipAllocations).where(and(eq(ipAllocations.portId, port.id), eq(ipAllocations.ipAddress, address.ip_address)));
     }
     if (additions.length > 0) await this.allocateRequested(ctx, port, subnets, additions);
   }
@@ -269,7 +272,7 @@ export class Ipam {
 function randomBigInt(n: bigint): bigint {
   if (n <= 2n ** 48n) return BigInt(randomInt(Number(n)));
   let value = 0n;
-  for (let bits = 0n; (1n << bits) < n * 1024n; bits += 32n) value = (value << 32n) | BigInt(randomInt(2 ** 32));
+  for (let bits = 0n; 1n << bits < n * 1024n; bits += 32n) value = (value << 32n) | BigInt(randomInt(2 ** 32));
   return value % n;
 }
 

@@ -88,12 +88,30 @@ function fixedIpsFilter(table: typeof ports, values: readonly string[]): SQL {
   }
   const conditions: SQL[] = [];
   for (const [key, list] of wanted) {
-    if (key === 'ip_address') conditions.push(sql`a.ip_address in (${sql.join(list.map((ip) => sql`${canonicalIp(ip) ?? ip}`), sql`, `)})`);
+    if (key === 'ip_address')
+      conditions.push(
+        sql`a.ip_address in (${sql.join(
+          list.map((ip) => sql`${canonicalIp(ip) ?? ip}`),
+          sql`, `,
+        )})`,
+      );
     else if (key === 'subnet_id') {
       const ids = list.filter(isUuid);
-      conditions.push(ids.length > 0 ? sql`a.subnet_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})` : sql`false`);
+      conditions.push(
+        ids.length > 0
+          ? sql`a.subnet_id in (${sql.join(
+              ids.map((id) => sql`${id}`),
+              sql`, `,
+            )})`
+          : sql`false`,
+      );
     } else if (key === 'ip_address_substr') {
-      conditions.push(sql`(${sql.join(list.map((s) => sql`a.ip_address like ${`%${s.replace(/[\\%_]/g, '\\$&')}%`}`), sql` or `)})`);
+      conditions.push(
+        sql`(${sql.join(
+          list.map((s) => sql`a.ip_address like ${`%${s.replace(/[\\%_]/g, '\\$&')}%`}`),
+          sql` or `,
+        )})`,
+      );
     } else conditions.push(sql`false`);
   }
   return sql`exists (select 1 from ${ipAllocations} a where a.port_id = ${table.id} and ${sql.join(conditions, sql` and `)})`;
@@ -140,7 +158,11 @@ export const portsTable = bindTable(port, ports, {
   },
   filters: {
     fixed_ips: fixedIpsFilter,
-    security_groups: (t, values) => sql`(${sql.join(values.map((id) => sql`${t.security_groups} @> ${JSON.stringify([id])}::jsonb`), sql` or `)})`,
+    security_groups: (t, values) =>
+      sql`(${sql.join(
+        values.map((id) => sql`${t.security_groups} @> ${JSON.stringify([id])}::jsonb`),
+        sql` or `,
+      )})`,
   },
   // A network's owner sees every port on it (`admin_owner_or_network_owner`).
   visibleWhen: (t, ctx) => sql`${t.network_id} in (select n.id from ${networks} n where n.project_id = ${ctx.projectId ?? ''})`,

@@ -82,7 +82,8 @@ const SecurityGroupMultipleRemoteEntites = defineError(
 /** Rules render as the rule resource does, embedded in their group. */
 export const securityGroupRulesTable = bindTable(securityGroupRule, securityGroupRules, {
   // A group's owner sees every rule in it (`get_security_group_rule`: owner or sg_owner).
-  visibleWhen: (t, ctx) => sql`${t.security_group_id} in (select g.id from ${securityGroups} g where g.project_id = ${ctx.projectId ?? ''})`,
+  visibleWhen: (t, ctx) =>
+    sql`${t.security_group_id} in (select g.id from ${securityGroups} g where g.project_id = ${ctx.projectId ?? ''})`,
 });
 
 /** Security groups with their rules embedded. */
@@ -98,7 +99,21 @@ export const securityGroupsTable = bindTable(securityGroup, securityGroups, {
   },
 });
 
-const IPV6_ONLY_PROTOCOLS = new Set(['ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', '41', '44', '58', '59', '60', '43']);
+const IPV6_ONLY_PROTOCOLS = new Set([
+  'ipv6-encap',
+  'ipv6-frag',
+  'ipv6-icmp',
+  'icmpv6',
+  'ipv6-nonxt',
+  'ipv6-opts',
+  'ipv6-route',
+  '41',
+  '44',
+  '58',
+  '59',
+  '60',
+  '43',
+]);
 
 /** A protocol as a number, so `tcp` and `6` compare equal (null when any). */
 function protocolNumber(protocol: string | null): number | null {
@@ -344,4 +359,3 @@ export class SecurityGroupService {
     return same?.id;
   }
 }
-

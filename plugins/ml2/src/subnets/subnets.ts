@@ -22,15 +22,7 @@ import {
 } from '@nucleon/core';
 import { networksTable } from '../networks/networks.js';
 import { ipAllocations, ports } from '../ports/schema.js';
-import {
-  checkGatewayOutOfPools,
-  checkPools,
-  defaultGateway,
-  generatePools,
-  poolsFromApi,
-  poolsToApi,
-  type Range,
-} from './pools.js';
+import { checkGatewayOutOfPools, checkPools, defaultGateway, generatePools, poolsFromApi, poolsToApi, type Range } from './pools.js';
 import { networks } from '../networks/schema.js';
 import { subnets } from './schema.js';
 
@@ -68,7 +60,11 @@ export function isAutoAddress(s: Pick<Subnet, 'ipv6_ra_mode' | 'ipv6_address_mod
   return modes.includes('slaac') || modes.includes('dhcpv6-stateless');
 }
 
-const ROUTER_INTERFACE_OWNERS = [DEVICE_OWNER_ROUTER_INTF, 'network:ha_router_replicated_interface', 'network:router_interface_distributed'];
+const ROUTER_INTERFACE_OWNERS = [
+  DEVICE_OWNER_ROUTER_INTF,
+  'network:ha_router_replicated_interface',
+  'network:router_interface_distributed',
+];
 
 /** A subnet request's facts that `_validate_subnet` checks, before and after an update. */
 interface SubnetShape {
@@ -240,7 +236,7 @@ export class SubnetService {
       const values: Record<string, unknown> = { ...body };
       const gatewayChanged = 'gateway_ip' in body && body.gateway_ip !== original.gateway_ip;
       if (gatewayChanged && original.gateway_ip) await this.checkGatewayFree(ctx, id, original.gateway_ip);
-      const gateway = 'gateway_ip' in body ? body.gateway_ip ?? null : original.gateway_ip;
+      const gateway = 'gateway_ip' in body ? (body.gateway_ip ?? null) : original.gateway_ip;
       const gatewayValue = gateway ? parseIp(gateway)!.value : null;
       if (body.allocation_pools) {
         const pools = checkPools(cidr, body.allocation_pools);
@@ -310,4 +306,3 @@ export class SubnetService {
     });
   }
 }
-

@@ -21,7 +21,12 @@ export class DesignateApiError extends DnsDriverError {
 }
 
 /** `fetch` with the per-request timeout and the close signal; network failures become retryable driver errors. */
-async function send(url: string, init: RequestInit, http: HttpSettings, what: string): Promise<{ status: number; headers: Headers; text: string }> {
+async function send(
+  url: string,
+  init: RequestInit,
+  http: HttpSettings,
+  what: string,
+): Promise<{ status: number; headers: Headers; text: string }> {
   const signal = AbortSignal.any([http.closing, AbortSignal.timeout(http.timeoutMs)]);
   try {
     const response = await fetch(url, { ...init, signal });

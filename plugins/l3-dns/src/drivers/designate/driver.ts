@@ -78,7 +78,9 @@ function canonical(type: string, record: string): string {
 }
 
 function isStatus(error: unknown, status: number, type?: string): error is DesignateApiError {
-  return error instanceof DesignateApiError && error.status === status && (type === undefined || error.type === undefined || error.type === type);
+  return (
+    error instanceof DesignateApiError && error.status === status && (type === undefined || error.type === undefined || error.type === type)
+  );
 }
 
 function domainNotFound(zone: string, detail = ''): DnsDriverError {
@@ -102,7 +104,10 @@ export class DesignateDriver implements DnsDriver {
 
   /** @throws TypeError for settings that cannot work (bad URLs, empty credentials, bad timeout). */
   constructor(options: DesignateOptions) {
-    for (const [key, value] of [['url', options.url], ['authUrl', options.authUrl]] as const) {
+    for (const [key, value] of [
+      ['url', options.url],
+      ['authUrl', options.authUrl],
+    ] as const) {
       let parsed: URL;
       try {
         parsed = new URL(value);
@@ -225,7 +230,11 @@ export class DesignateDriver implements DnsDriver {
       const any = await this.findZone(name, ALL_PROJECTS);
       if (any) return any;
     } catch (error) {
-      if (isStatus(error, 403)) throw domainNotFound(absolute(name), ` (not in the service project, and the service user may not see all projects: ${error.message})`);
+      if (isStatus(error, 403))
+        throw domainNotFound(
+          absolute(name),
+          ` (not in the service project, and the service user may not see all projects: ${error.message})`,
+        );
       throw error;
     }
     throw domainNotFound(absolute(name));

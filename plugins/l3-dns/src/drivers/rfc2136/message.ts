@@ -177,7 +177,10 @@ export function absolute(name: string): string {
  * for the key and algorithm names.
  */
 export function canonicalName(name: string): Buffer {
-  const labels = name.toLowerCase().split('.').filter((label) => label !== '');
+  const labels = name
+    .toLowerCase()
+    .split('.')
+    .filter((label) => label !== '');
   const parts: Buffer[] = [];
   for (const label of labels) {
     const bytes = Buffer.from(label, 'latin1');
